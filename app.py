@@ -1,0 +1,51 @@
+"""Kintsugi's application factory: configuration, then each package's init_app. Wiring only."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import incidents
+
+DEFAULT_SEVERITIES = "SEV1,SEV2,SEV3,SEV4,SEV5"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app from defaults, instance/config.py, KINTSUGI_* variables and test_config."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        DATABASE_URL=f"sqlite:///{instance / 'kintsugi.db'}",
+        SEVERITIES=DEFAULT_SEVERITIES,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PAGE_SIZE=50,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("KINTSUGI")
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    incidents.init_app(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the instance's session secret, creating it on first start so restarts keep sessions."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # another process (or an earlier start) made it
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

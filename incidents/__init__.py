@@ -1,0 +1,22 @@
+"""The incident domain: incidents, their timelines, and the people who respond to them."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import api, auth, cli, database, errors_http, views, views_auth
+
+
+def init_app(app: Flask) -> None:
+    """Wire the domain into the app: database, sign-in, pages, API, error answers and commands."""
+    database.init_app(app)
+    auth.init_app(app)
+    # CSRF on every form; the API authenticates by Bearer token, never by cookie, so is exempt.
+    CSRFProtect(app).exempt(api.bp)
+    views.init_app(app)
+    app.register_blueprint(views_auth.bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    errors_http.init_app(app)
+    cli.init_app(app)

@@ -1,0 +1,135 @@
+"""Flask commands: `flask db`, `flask users`, `flask tokens` and `flask demo`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
+
+from . import demo, service_accounts
+from .database import engine_of, get_session
+from .errors import DomainError
+from .models import Incident, Role, User
+
+db_cli = AppGroup("db", help="The database schema.")
+users_cli = AppGroup("users", help="Accounts.")
+tokens_cli = AppGroup("tokens", help="Personal API tokens.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for group in (db_cli, users_cli, tokens_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(demo_command)
+
+
+def alembic_config(app: Flask) -> Config:
+    """Alembic's configuration for this app's database and the project's migrations/ folder."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(app.root_path) / "migrations"))
+    config.attributes["engine"] = engine_of(app)
+    return config
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the database to the current schema (or to REVISION)."""
+    command.upgrade(alembic_config(current_app), revision)
+    click.echo(f"Database at {revision}.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", help="Display name (default: the part of the email before @).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.RESPONDER.value)
+@click.option("--timezone", default="UTC", help="IANA zone the user reads times in.")
+@click.option("--password", help="Login password (default: generated and printed once).")
+def users_create(email: str, name: str | None, role: str, timezone: str, password: str | None) -> None:
+    """Create an account that can sign in to the web app."""
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = service_accounts.create_user(
+            get_session(), email=email, name=name, role=Role(role), timezone=timezone, password=password
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Created {user.role.value} {user.email} with password: {password}")
+
+
+@users_cli.command("ensure-admin")
+@click.option("--email", default="admin@localhost", show_default=True)
+def users_ensure_admin(email: str) -> None:
+    """Create a first admin when there is none; its login is printed once."""
+    session = get_session()
+    if session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN)):
+        return
+    password = os.environ.get("KINTSUGI_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    try:
+        service_accounts.create_user(
+            session, email=email, name="Admin", role=Role.ADMIN, password=password
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    shown = "(from KINTSUGI_ADMIN_PASSWORD)" if os.environ.get("KINTSUGI_ADMIN_PASSWORD") else password
+    click.echo(f"First admin created. Sign in as {email} with password: {shown}")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", help="What the token is for.")
+def tokens_create(email: str, name: str) -> None:
+    """Issue a personal API token for EMAIL and print it once."""
+    session = get_session()
+    user = service_accounts.user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    try:
+        _, secret = service_accounts.create_api_token(session, user_id=user.id, name=name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(secret)
+
+
+@tokens_cli.command("revoke")
+@click.argument("email")
+@click.argument("token_id", type=int)
+def tokens_revoke(email: str, token_id: int) -> None:
+    """Revoke token TOKEN_ID of EMAIL."""
+    session = get_session()
+    user = service_accounts.user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    try:
+        service_accounts.revoke_api_token(session, user_id=user.id, token_id=token_id)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Token {token_id} revoked.")
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--offer", is_flag=True, help="Ask first, and only on an empty database.")
+def demo_command(offer: bool) -> None:
+    """Fill an empty database with realistic incidents and timelines."""
+    session = get_session()
+    if session.scalar(select(func.count()).select_from(Incident)):
+        if not offer:
+            raise click.ClickException("the database already has incidents; demo data goes only into an empty one")
+        return
+    if offer:
+        if not sys.stdin.isatty():
+            click.echo("The database is empty; `flask demo` loads demo incidents.")
+            return
+        if not click.confirm("The database is empty. Load demo incidents?", default=True):
+            return
+    count = demo.load_demo(session)
+    click.echo(f"Loaded {count} demo incidents. Demo users sign in with password: {demo.DEMO_PASSWORD}")

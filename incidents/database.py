@@ -1,0 +1,61 @@
+"""The database engine and one session per app context, opened lazily and closed on teardown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+EXTENSION = "kintsugi.database"
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and session factory for this app and close sessions on teardown."""
+    engine = build_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def build_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets foreign keys, WAL and a busy timeout."""
+    # No pre-ping: it costs a round trip per request. A connection the server dropped fails
+    # once (answered 503, so senders retry) and the pool replaces it.
+    options: dict[str, Any] = {"pool_recycle": 3600}
+    if url.startswith("sqlite"):
+        options = {"connect_args": {"timeout": 30}}
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def engine_of(app: Flask) -> Engine:
+    """The app's engine."""
+    factory: sessionmaker[Session] = app.extensions[EXTENSION]
+    bind = factory.kw["bind"]
+    assert isinstance(bind, Engine)
+    return bind
+
+
+def get_session() -> Session:
+    """The session of the current app context, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[EXTENSION]()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

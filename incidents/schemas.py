@@ -1,0 +1,157 @@
+"""The shapes the JSON API accepts. Unknown fields and wrong types are refused, never guessed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from .errors import BadRequest
+from .models import EntryKind, Source, Status, Visibility
+
+
+def _iso_timestamp(value: Any) -> datetime:
+    """Only an ISO 8601 string with an offset is a timestamp here."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and len(value) <= 64:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be an ISO 8601 timestamp") from None
+    else:
+        raise ValueError("must be an ISO 8601 timestamp string")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("must carry a UTC offset, such as Z or +01:00")
+    return parsed
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_iso_timestamp)]
+Email = Annotated[str, Field(max_length=320)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DeclareIncident(_Body):
+    title: str
+    severity: str
+    summary: str = ""
+    started_at: Timestamp | None = None
+    detected_at: Timestamp | None = None
+    acknowledged_at: Timestamp | None = None
+    services: list[str] = []
+    teams: list[str] = []
+    tags: list[str] = []
+    visibility: Visibility = Visibility.OPEN
+    commander: Email | None = None
+
+
+class Roles(_Body):
+    commander: Email | None = None
+    scribe: Email | None = None
+    communications_lead: Email | None = None
+    participants: list[Email] = []
+
+
+class UpdateIncident(_Body):
+    title: str = ""
+    summary: str = ""
+    severity: str = ""
+    status: Status = Status.INVESTIGATING
+    visibility: Visibility = Visibility.OPEN
+    services: list[str] = []
+    teams: list[str] = []
+    tags: list[str] = []
+    roles: Roles = Roles()
+    started_at: Timestamp | None = None
+    detected_at: Timestamp | None = None
+    acknowledged_at: Timestamp | None = None
+    mitigated_at: Timestamp | None = None
+    resolved_at: Timestamp | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the caller sent."""
+        result = {name: getattr(self, name) for name in self.model_fields_set}
+        if "roles" in result:
+            result["roles"] = {name: getattr(self.roles, name) for name in self.roles.model_fields_set}
+        return result
+
+
+class RecordEntry(_Body):
+    text: str
+    occurred_at: Timestamp | None = None
+    kind: EntryKind = EntryKind.NOTE
+    source: Literal[Source.API, Source.IMPORT] = Source.API
+    evidence_url: str | None = None
+    is_key_moment: bool = False
+    external_id: str | None = None
+    actor_name: str | None = None
+
+
+class CorrectEntry(_Body):
+    text: str = ""
+    occurred_at: Timestamp | None = None
+    kind: EntryKind = EntryKind.NOTE
+    evidence_url: str | None = None
+    is_key_moment: bool = False
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the caller sent."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class UpdateProfile(_Body):
+    name: str | None = None
+    timezone: str | None = None
+
+
+class IncidentQuery(BaseModel):
+    """The query string of GET /api/incidents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[Status] = []
+    severity: list[str] = []
+    service: str | None = None
+    team: str | None = None
+    tag: str | None = None
+    q: str | None = Field(default=None, max_length=200)
+    since: Timestamp | None = None
+    until: Timestamp | None = None
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_json(model: type[Model], raw: bytes) -> Model:
+    """Read a JSON body into the model, or raise BadRequest naming the field at fault."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _bad_request(exc) from None
+
+
+def parse_query(model: type[Model], args: dict[str, Any]) -> Model:
+    """Read query parameters into the model, or raise BadRequest naming the parameter."""
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        raise _bad_request(exc) from None
+
+
+def _bad_request(exc: ValidationError) -> BadRequest:
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "json_invalid":
+        return BadRequest(f"the body is not valid JSON: {error['ctx'].get('error', '')}".strip())
+    if error["type"] == "model_type" or not where:
+        return BadRequest(f"the body must be a JSON object: {message}")
+    if error["type"] == "extra_forbidden":
+        return BadRequest(f"unknown field {where}", field=where)
+    return BadRequest(f"{where}: {message}", field=where)

@@ -1,0 +1,324 @@
+"""Use cases on the incident record: declare it, then change it. One transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from . import validation
+from .access import ensure_can_see, ensure_can_write
+from .errors import InvalidInput
+from .models import (
+    KEY_TIMES,
+    SINGLE_HOLDER_ROLES,
+    TEXT_MAX,
+    TITLE_MAX,
+    EntryKind,
+    Incident,
+    IncidentLabel,
+    IncidentRole,
+    LabelKind,
+    RoleAssignment,
+    Source,
+    Status,
+    TimelineEntry,
+    User,
+    Visibility,
+    key_time_conflicts,
+    utcnow,
+)
+from .service_accounts import user_by_email
+from .settings import severity_scale
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+# The key time a status sets when an incident first reaches it.
+STATUS_TIMES = {
+    Status.MITIGATED: "mitigated_at",
+    Status.RESOLVED: "resolved_at",
+    Status.CLOSED: "closed_at",
+}
+
+
+def declare_incident(
+    session: Session,
+    *,
+    actor: User,
+    title: str,
+    severity: str,
+    summary: str = "",
+    started_at: datetime | None = None,
+    detected_at: datetime | None = None,
+    acknowledged_at: datetime | None = None,
+    services: Iterable[str] = (),
+    teams: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    visibility: Visibility = Visibility.OPEN,
+    commander: str | None = None,
+    source: Source = Source.WEB,
+    declared_at: datetime | None = None,
+) -> Incident:
+    """Declare a new incident; the declarer commands it unless someone else is named.
+
+    declared_at is for records of the past (imports, the demo); it defaults to now.
+    """
+    ensure_can_write(actor)
+    now = validation.past_time(declared_at, field="declared_at") if declared_at else utcnow()
+    incident = Incident(
+        title=validation.text(title, field="title", limit=TITLE_MAX, required=True),
+        summary=validation.text(summary, field="summary", limit=TEXT_MAX),
+        severity=_severity(severity),
+        status=Status.INVESTIGATING,
+        visibility=visibility,
+        declared_at=now,
+        declared_by_id=actor.id,
+    )
+    # A person declaring an incident has detected it by now at the latest.
+    times = {
+        "started_at": started_at,
+        "detected_at": detected_at,
+        "acknowledged_at": acknowledged_at,
+    }
+    for name, value in times.items():
+        if value is not None:
+            times[name] = validation.past_time(value, field=name)
+    if times["detected_at"] is None:
+        times["detected_at"] = min(now, times["acknowledged_at"] or now)
+    if times["started_at"] is None:
+        times["started_at"] = times["detected_at"]
+    _check_order(times)
+    for name, value in times.items():
+        setattr(incident, name, value)
+    for kind, values, field in (
+        (LabelKind.SERVICE, services, "services"),
+        (LabelKind.TEAM, teams, "teams"),
+        (LabelKind.TAG, tags, "tags"),
+    ):
+        incident.labels.extend(
+            IncidentLabel(kind=kind, value=v) for v in validation.labels(values, field=field)
+        )
+    lead = _user_by_email(session, commander, field="commander") if commander else actor
+    incident.assignments.append(RoleAssignment(user=lead, role=IncidentRole.COMMANDER))
+    if lead.id != actor.id:
+        incident.assignments.append(RoleAssignment(user=actor, role=IncidentRole.PARTICIPANT))
+    session.add(incident)
+    session.flush()
+    _record_change(
+        session,
+        incident,
+        actor,
+        source,
+        f"Declared {incident.severity} incident; {lead.name} is incident commander.",
+        at=now,
+    )
+    session.commit()
+    return incident
+
+
+def update_incident(
+    session: Session,
+    *,
+    actor: User,
+    incident_id: int,
+    source: Source = Source.WEB,
+    **changes: Any,
+) -> Incident:
+    """Change an incident's fields; status, severity, visibility, roles and key times are logged."""
+    ensure_can_write(actor)
+    unknown = set(changes) - set(_EDITABLE)
+    if unknown:
+        raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
+    now = utcnow()
+    notes: list[tuple[str, datetime]] = []
+
+    if changes.get("title", UNSET) is not UNSET:
+        incident.title = validation.text(changes["title"], field="title", limit=TITLE_MAX, required=True)
+    if changes.get("summary", UNSET) is not UNSET:
+        incident.summary = validation.text(changes["summary"], field="summary", limit=TEXT_MAX)
+    for kind, field in ((LabelKind.SERVICE, "services"), (LabelKind.TEAM, "teams"), (LabelKind.TAG, "tags")):
+        if changes.get(field, UNSET) is not UNSET:
+            _replace_labels(incident, kind, validation.labels(changes[field], field=field))
+    if changes.get("severity", UNSET) is not UNSET:
+        severity = _severity(changes["severity"])
+        if severity != incident.severity:
+            notes.append((f"Severity changed from {incident.severity} to {severity}.", now))
+            incident.severity = severity
+    if changes.get("visibility", UNSET) is not UNSET and changes["visibility"] is not incident.visibility:
+        incident.visibility = changes["visibility"]
+        notes.append((f"Visibility changed to {incident.visibility.value}.", now))
+
+    times = incident.key_times()
+    given = {name: changes[name] for name in KEY_TIMES if changes.get(name, UNSET) is not UNSET}
+    if given.get("started_at", UNSET) is None:
+        raise InvalidInput("started_at cannot be cleared", field="started_at")
+    for name, value in given.items():
+        if value is not None:
+            given[name] = validation.past_time(value, field=name)
+    times.update(given)
+    closed_at = incident.closed_at
+    if changes.get("status", UNSET) is not UNSET and changes["status"] is not incident.status:
+        new = changes["status"]
+        closed_at, note = _move_status(incident.status, new, times, closed_at, given, now)
+        # A status reached at a time given with it happened then; otherwise it happens now.
+        notes.append((note, given.get(STATUS_TIMES.get(new, ""), None) or now))
+        incident.status = new
+    _check_order(times)
+    for name in KEY_TIMES:
+        if times[name] != getattr(incident, name):
+            if name in given:
+                notes.append(
+                    (f"{_label(name)} set to {_when(times[name])} (was {_when(getattr(incident, name))}).", now)
+                )
+            setattr(incident, name, times[name])
+    incident.closed_at = closed_at
+
+    if changes.get("roles", UNSET) is not UNSET:
+        notes.extend((note, now) for note in _assign_roles(session, incident, changes["roles"]))
+
+    for note, at in notes:
+        _record_change(session, incident, actor, source, note, at=at)
+    incident.updated_at = now
+    session.commit()
+    return incident
+
+
+_EDITABLE = (
+    "title",
+    "summary",
+    "severity",
+    "status",
+    "visibility",
+    "services",
+    "teams",
+    "tags",
+    "roles",
+    *KEY_TIMES,
+)
+
+
+def _move_status(
+    old: Status,
+    new: Status,
+    times: dict[str, datetime | None],
+    closed_at: datetime | None,
+    given: Mapping[str, datetime | None],
+    now: datetime,
+) -> tuple[datetime | None, str]:
+    """Fill or clear the key times a status change implies; returns closed_at and the log line."""
+    if new.rank > old.rank:
+        for status, name in STATUS_TIMES.items():
+            if status.rank <= new.rank:
+                if name == "closed_at":
+                    closed_at = closed_at or now
+                elif times[name] is None:
+                    times[name] = now
+        return closed_at, f"Status changed from {old.value} to {new.value}."
+    cleared = []
+    for status, name in STATUS_TIMES.items():
+        if status.rank > new.rank:
+            if name == "closed_at":
+                closed_at = None
+            elif times[name] is not None and name not in given:
+                cleared.append(f"{_label(name)} was {_when(times[name])}")
+                times[name] = None
+    detail = f" Cleared: {'; '.join(cleared)}." if cleared else ""
+    return closed_at, f"Reopened: status changed from {old.value} to {new.value}.{detail}"
+
+
+def _assign_roles(session: Session, incident: Incident, roles: Mapping[str, Any]) -> list[str]:
+    """Apply a roles object ({commander, scribe, communications_lead: email or null; participants: [emails]})."""
+    notes = []
+    for key, value in roles.items():
+        try:
+            role = IncidentRole(key if key != "participants" else "participant")
+        except ValueError:
+            raise InvalidInput(f"unknown role {key}", field=f"roles.{key}") from None
+        if role is IncidentRole.PARTICIPANT:
+            wanted = [_user_by_email(session, email, field="roles.participants") for email in value]
+        else:
+            wanted = [_user_by_email(session, value, field=f"roles.{key}")] if value else []
+        current = incident.holders(role)
+        if {u.id for u in wanted} == {u.id for u in current}:
+            continue
+        for assignment in [a for a in incident.assignments if a.role is role]:
+            incident.assignments.remove(assignment)
+        session.flush()
+        incident.assignments.extend(RoleAssignment(user=u, role=role) for u in _distinct(wanted))
+        title = role.value.replace("_", " ")
+        before = ", ".join(u.name for u in current) or "nobody"
+        after = ", ".join(u.name for u in _distinct(wanted)) or "nobody"
+        if role in SINGLE_HOLDER_ROLES:
+            notes.append(f"{title.capitalize()}: {before} → {after}.")
+        else:
+            notes.append(f"Participants: {after}.")
+    return notes
+
+
+def _distinct(users: list[User]) -> list[User]:
+    return list({u.id: u for u in users}.values())
+
+
+def _replace_labels(incident: Incident, kind: LabelKind, values: list[str]) -> None:
+    keep = [label for label in incident.labels if label.kind is not kind or label.value in values]
+    present = {label.value for label in keep if label.kind is kind}
+    incident.labels = keep + [IncidentLabel(kind=kind, value=v) for v in values if v not in present]
+
+
+def _severity(value: str) -> str:
+    scale = severity_scale()
+    match = {s.lower(): s for s in scale}.get(value.strip().lower())
+    if match is None:
+        raise InvalidInput(f"severity must be one of {', '.join(scale)}", field="severity")
+    return match
+
+
+def _user_by_email(session: Session, email: str, *, field: str) -> User:
+    user = user_by_email(session, email)
+    if user is None or not user.is_active:
+        raise InvalidInput(f"no active user with email {email[:320]!r}", field=field)
+    return user
+
+
+def _check_order(times: Mapping[str, datetime | None]) -> None:
+    conflicts = key_time_conflicts(dict(times))
+    if conflicts:
+        first, second = conflicts[0]
+        raise InvalidInput(
+            f"{second} ({_when(times[second])}) must not be before {first} ({_when(times[first])})",
+            field=second,
+        )
+
+
+def _label(name: str) -> str:
+    return name.removesuffix("_at").capitalize() + " time"
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "unset"
+
+
+def _record_change(
+    session: Session, incident: Incident, actor: User, source: Source, text: str, *, at: datetime
+) -> None:
+    session.add(
+        TimelineEntry(
+            incident_id=incident.id,
+            occurred_at=at,
+            recorded_at=at,
+            source=source,
+            kind=EntryKind.STATUS_CHANGE,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            text=text,
+        )
+    )

@@ -1,0 +1,165 @@
+"""Use cases on an incident's timeline: record, correct and delete entries. One transaction each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import validation
+from .access import ensure_can_see, ensure_can_write
+from .errors import Conflict, InvalidInput, NotFound
+from .models import (
+    NAME_MAX,
+    TEXT_MAX,
+    EntryKind,
+    Incident,
+    RevisionChange,
+    Source,
+    TimelineEntry,
+    TimelineEntryRevision,
+    User,
+    utcnow,
+)
+from .service import UNSET
+
+EXTERNAL_ID_MAX = 255
+
+
+def record_timeline_entry(
+    session: Session,
+    *,
+    actor: User,
+    incident_id: int,
+    text: str,
+    occurred_at: datetime | None = None,
+    kind: EntryKind = EntryKind.NOTE,
+    source: Source = Source.WEB,
+    evidence_url: str | None = None,
+    is_key_moment: bool = False,
+    external_id: str | None = None,
+    actor_name: str | None = None,
+) -> tuple[TimelineEntry, bool]:
+    """Add an entry; a second delivery of the same (source, external_id) returns the first, unchanged.
+
+    Returns the entry and whether it was created now.
+    """
+    ensure_can_write(actor)
+    incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
+    if external_id is not None:
+        external_id = validation.text(external_id, field="external_id", limit=EXTERNAL_ID_MAX) or None
+        existing = _by_external_id(session, source, external_id, incident.id)
+        if existing is not None:
+            return existing, False
+    now = utcnow()
+    entry = TimelineEntry(
+        incident_id=incident.id,
+        occurred_at=validation.past_time(occurred_at, field="occurred_at") if occurred_at else now,
+        recorded_at=now,
+        source=source,
+        kind=kind,
+        actor_id=actor.id,
+        actor_name=validation.text(actor_name or actor.name, field="actor_name", limit=NAME_MAX),
+        text=validation.text(text, field="text", limit=TEXT_MAX, required=True),
+        evidence_url=validation.link(evidence_url, field="evidence_url"),
+        is_key_moment=is_key_moment,
+        external_id=external_id,
+    )
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent delivery of the same event won the race: answer with its entry.
+        session.rollback()
+        existing = _by_external_id(session, source, external_id, incident_id) if external_id else None
+        if existing is None:
+            raise
+        return existing, False
+    return entry, True
+
+
+def correct_timeline_entry(
+    session: Session, *, actor: User, incident_id: int, entry_id: int, **changes: Any
+) -> TimelineEntry:
+    """Correct an entry's text, time, kind, link or key-moment flag, keeping what it said before."""
+    ensure_can_write(actor)
+    entry = _entry(session, actor, incident_id, entry_id)
+    if entry.deleted_at is not None:
+        raise Conflict("a deleted entry cannot be corrected")
+    allowed = {"text", "occurred_at", "kind", "evidence_url", "is_key_moment"}
+    unknown = set(changes) - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"unknown field {name}", field=name)
+    before = entry.snapshot()
+    if changes.get("text", UNSET) is not UNSET:
+        entry.text = validation.text(changes["text"], field="text", limit=TEXT_MAX, required=True)
+    if changes.get("occurred_at", UNSET) is not UNSET:
+        if changes["occurred_at"] is None:
+            raise InvalidInput("occurred_at cannot be cleared", field="occurred_at")
+        entry.occurred_at = validation.past_time(changes["occurred_at"], field="occurred_at")
+    if changes.get("kind", UNSET) is not UNSET:
+        entry.kind = changes["kind"]
+    if changes.get("evidence_url", UNSET) is not UNSET:
+        entry.evidence_url = validation.link(changes["evidence_url"], field="evidence_url")
+    if changes.get("is_key_moment", UNSET) is not UNSET:
+        entry.is_key_moment = bool(changes["is_key_moment"])
+    if entry.snapshot() == before:
+        session.rollback()
+        return entry
+    now = utcnow()
+    entry.edited_at = now
+    entry.revisions.append(
+        TimelineEntryRevision(
+            change=RevisionChange.CORRECTION, revised_at=now, revised_by_id=actor.id, before=before
+        )
+    )
+    session.commit()
+    return entry
+
+
+def delete_timeline_entry(
+    session: Session, *, actor: User, incident_id: int, entry_id: int
+) -> TimelineEntry:
+    """Hide an entry from the timeline; it stays stored with who deleted it and when."""
+    ensure_can_write(actor)
+    entry = _entry(session, actor, incident_id, entry_id)
+    if entry.deleted_at is not None:
+        return entry
+    now = utcnow()
+    entry.deleted_at = now
+    entry.deleted_by_id = actor.id
+    entry.revisions.append(
+        TimelineEntryRevision(
+            change=RevisionChange.DELETION, revised_at=now, revised_by_id=actor.id, before=entry.snapshot()
+        )
+    )
+    session.commit()
+    return entry
+
+
+def _entry(session: Session, actor: User, incident_id: int, entry_id: int) -> TimelineEntry:
+    ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
+    entry = session.get(TimelineEntry, entry_id)
+    if entry is None or entry.incident_id != incident_id:
+        raise NotFound(f"timeline entry {entry_id} not found in incident {incident_id}")
+    return entry
+
+
+def _by_external_id(
+    session: Session, source: Source, external_id: str, incident_id: int
+) -> TimelineEntry | None:
+    existing = session.scalar(
+        select(TimelineEntry).where(
+            TimelineEntry.source == source, TimelineEntry.external_id == external_id
+        )
+    )
+    if existing is not None and existing.incident_id != incident_id:
+        raise Conflict(
+            f"{source.value} event {external_id!r} is already recorded on another incident",
+            field="external_id",
+        )
+    return existing

@@ -1,0 +1,162 @@
+"""A fresh app per test with its own database: SQLite in tmp_path, or a PostgreSQL database of this run.
+
+Set KINTSUGI_TEST_DATABASE_URL to a PostgreSQL URL (for example
+postgresql+psycopg://postgres@127.0.0.1:5432/test) to run the suite against PostgreSQL: the run
+creates a database of its own beside that one and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import create_app
+from incidents.database import engine_of, get_session
+from incidents.models import Base, Role, User
+from incidents.service_accounts import create_api_token, create_user
+
+PG_URL = os.environ.get("KINTSUGI_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str | None]:
+    """A PostgreSQL database for this run (dropped afterwards), or None to use SQLite."""
+    if not PG_URL:
+        yield None
+        return
+    with scratch_postgres_database("kintsugi_test") as url:
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+
+
+class scratch_postgres_database:
+    """Create a uniquely named database beside KINTSUGI_TEST_DATABASE_URL's and drop it on exit."""
+
+    def __init__(self, prefix: str) -> None:
+        self.name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+    def __enter__(self) -> str:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return make_url(PG_URL).set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *_exc: Any) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
+    url = postgres_database or f"sqlite:///{tmp_path / 'kintsugi.db'}"
+    flask_app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": url,
+            "SEVERITIES": "SEV1,SEV2,SEV3,SEV4,SEV5",
+        }
+    )
+    engine = engine_of(flask_app)
+    if postgres_database is None:
+        Base.metadata.create_all(engine)
+    yield flask_app
+    if postgres_database is not None:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A database session of its own, for arranging and checking state."""
+    with app.app_context():
+        yield get_session()
+
+
+@dataclass
+class Caller:
+    """A user with an API token, calling the JSON API through the test client."""
+
+    client: FlaskClient
+    user: User
+    token: str
+
+    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if raw is not None:
+            kw["data"] = raw
+            headers["Content-Type"] = "application/json"
+        elif body is not None:
+            kw["json"] = body
+        return self.client.open(path, method=method, headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.call("POST", path, body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.call("DELETE", path, **kw)
+
+
+@pytest.fixture
+def make_caller(app: Flask, client: FlaskClient) -> Any:
+    """Make a user of a role with a token: make_caller("viewer", email=..., name=...)."""
+
+    def make(role: str = "responder", *, email: str | None = None, name: str | None = None, **extra: Any) -> Caller:
+        with app.app_context():
+            session = get_session()
+            user = create_user(
+                session,
+                email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.com",
+                name=name,
+                role=Role(role),
+                **extra,
+            )
+            _, secret = create_api_token(session, user_id=user.id)
+        return Caller(client=app.test_client(), user=user, token=secret)
+
+    return make
+
+
+@pytest.fixture
+def responder(make_caller: Any) -> Caller:
+    return make_caller("responder", email="riley@example.com", name="Riley Responder")
+
+
+@pytest.fixture
+def admin(make_caller: Any) -> Caller:
+    return make_caller("admin", email="ada@example.com", name="Ada Admin")
+
+
+def declare(caller: Caller, **fields: Any) -> dict[str, Any]:
+    """Declare an incident through the API and return its JSON (asserting it was created)."""
+    body = {"title": "Checkout errors", "severity": "SEV2", **fields}
+    response = caller.post("/api/incidents", body)
+    assert response.status_code == 201, response.get_json()
+    result: dict[str, Any] = response.get_json()
+    return result

@@ -1,0 +1,80 @@
+"""The flask commands: db upgrade, users, tokens and demo."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from incidents.database import get_session
+from incidents.models import Incident, Role, TimelineEntry, User, Visibility
+
+
+def test_users_create_and_tokens_create(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "Boss@Example.com", "--role", "admin", "--name", "Boss"])
+    assert result.exit_code == 0, result.output
+    assert "Created admin boss@example.com with password:" in result.output
+    again = runner.invoke(args=["users", "create", "boss@example.com"])
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+    token = runner.invoke(args=["tokens", "create", "boss@example.com"])
+    assert token.exit_code == 0
+    secret = token.output.strip()
+    assert secret.startswith("kin_")
+    client = app.test_client()
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).get_json()
+    assert me["email"] == "boss@example.com" and me["role"] == "admin"
+    assert runner.invoke(args=["tokens", "revoke", "boss@example.com", "1"]).exit_code == 0
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert runner.invoke(args=["tokens", "create", "ghost@example.com"]).exit_code == 1
+
+
+def test_bad_time_zone_on_create_is_a_clear_error(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["users", "create", "z@example.com", "--timezone", "Nowhere/Land"])
+    assert result.exit_code == 1
+    assert "unknown time zone 'Nowhere/Land'" in result.output
+
+
+def test_ensure_admin_creates_one_admin_once(app: Flask, monkeypatch: object) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["users", "ensure-admin"], env={"KINTSUGI_ADMIN_PASSWORD": "a-long-enough-password"})
+    assert "First admin created. Sign in as admin@localhost" in first.output
+    assert "a-long-enough-password" not in first.output
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert second.output == ""
+    with app.app_context():
+        admins = get_session().scalars(select(User).where(User.role == Role.ADMIN)).all()
+        assert [a.email for a in admins] == ["admin@localhost"]
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    response = client.post(
+        "/login", data={"email": "admin@localhost", "password": "a-long-enough-password", "csrf_token": token.group(1)}
+    )
+    assert response.status_code == 302
+
+
+def test_demo_fills_an_empty_database_only(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        session = get_session()
+        incidents = session.scalars(select(Incident)).all()
+        assert len(incidents) >= 6
+        assert {i.visibility for i in incidents} == {Visibility.OPEN, Visibility.RESTRICTED}
+        assert any(i.resolved_at is None for i in incidents), "one incident is still open"
+        multi_day = [i for i in incidents if i.resolved_at and (i.resolved_at - i.started_at).days >= 1]
+        assert multi_day, "a multi-day incident"
+        assert len({i.severity for i in incidents}) >= 4
+        assert session.scalar(select(func.count()).select_from(TimelineEntry)) >= 30
+        for incident in incidents:
+            assert incident.durations()["time_to_detect"] is not None
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 1
+    assert "only into an empty one" in second.output
+    offered = runner.invoke(args=["demo", "--offer"])
+    assert offered.exit_code == 0 and offered.output == ""
