@@ -22,6 +22,7 @@ def _authenticate() -> None:
 
 @bp.post("/incidents")
 def declare() -> tuple[Response, int]:
+    """Declare an incident."""
     body = schemas.parse_json(schemas.DeclareIncident, request.get_data())
     incident = service.declare_incident(
         get_session(), actor=api_actor(), source=Source.API, **body.model_dump()
@@ -31,6 +32,7 @@ def declare() -> tuple[Response, int]:
 
 @bp.get("/incidents")
 def list_incidents() -> Response:
+    """A page of the incidents the caller may see."""
     args: dict[str, Any] = request.args.to_dict()
     for multi in ("status", "severity"):
         if multi in args:
@@ -59,12 +61,14 @@ def list_incidents() -> Response:
 
 @bp.get("/incidents/<int:incident_id>")
 def get_incident(incident_id: int) -> Response:
+    """One incident with its key times and durations."""
     incident = queries.get_incident(get_session(), viewer=api_actor(), incident_id=incident_id)
     return jsonify(incident_json(incident))
 
 
 @bp.patch("/incidents/<int:incident_id>")
 def update_incident(incident_id: int) -> Response:
+    """Change an incident; changes of state are logged on its timeline."""
     body = schemas.parse_json(schemas.UpdateIncident, request.get_data())
     incident = service.update_incident(
         get_session(),
@@ -78,6 +82,7 @@ def update_incident(incident_id: int) -> Response:
 
 @bp.get("/incidents/<int:incident_id>/timeline")
 def timeline(incident_id: int) -> Response:
+    """An incident's timeline in the order things happened."""
     include_deleted = request.args.get("include_deleted", "false").lower() in ("1", "true", "yes")
     entries = queries.list_timeline(
         get_session(), viewer=api_actor(), incident_id=incident_id, include_deleted=include_deleted
@@ -87,6 +92,7 @@ def timeline(incident_id: int) -> Response:
 
 @bp.post("/incidents/<int:incident_id>/timeline")
 def record_entry(incident_id: int) -> tuple[Response, int]:
+    """Add a timeline entry; a redelivery returns the stored one with 200."""
     body = schemas.parse_json(schemas.RecordEntry, request.get_data())
     entry, created = service_timeline.record_timeline_entry(
         get_session(), actor=api_actor(), incident_id=incident_id, **body.model_dump()
@@ -96,6 +102,7 @@ def record_entry(incident_id: int) -> tuple[Response, int]:
 
 @bp.patch("/incidents/<int:incident_id>/timeline/<int:entry_id>")
 def correct_entry(incident_id: int, entry_id: int) -> Response:
+    """Correct a timeline entry, keeping what it said before."""
     body = schemas.parse_json(schemas.CorrectEntry, request.get_data())
     entry = service_timeline.correct_timeline_entry(
         get_session(), actor=api_actor(), incident_id=incident_id, entry_id=entry_id, **body.changes()
@@ -105,6 +112,7 @@ def correct_entry(incident_id: int, entry_id: int) -> Response:
 
 @bp.delete("/incidents/<int:incident_id>/timeline/<int:entry_id>")
 def delete_entry(incident_id: int, entry_id: int) -> Response:
+    """Soft-delete a timeline entry."""
     entry = service_timeline.delete_timeline_entry(
         get_session(), actor=api_actor(), incident_id=incident_id, entry_id=entry_id
     )
@@ -113,12 +121,14 @@ def delete_entry(incident_id: int, entry_id: int) -> Response:
 
 @bp.get("/me")
 def me() -> Response:
+    """The calling account."""
     actor = api_actor()
     return jsonify({**user_json(actor), "role": actor.role.value, "timezone": actor.timezone})
 
 
 @bp.patch("/me")
 def update_me() -> Response:
+    """Change the calling account's name or time zone."""
     body = schemas.parse_json(schemas.UpdateProfile, request.get_data())
     user = service_accounts.update_profile(
         get_session(), user_id=api_actor().id, **body.model_dump()

@@ -101,11 +101,6 @@ def list_timeline(
     return list(session.scalars(query))
 
 
-def all_users(session: Session) -> list[User]:
-    """Every account, by name."""
-    return list(session.scalars(select(User).order_by(User.name)))
-
-
 def _filtered(query: Select[tuple[Incident]], filters: IncidentFilter) -> Select[tuple[Incident]]:
     if filters.statuses:
         query = query.where(Incident.status.in_(filters.statuses))

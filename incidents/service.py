@@ -166,8 +166,10 @@ def update_incident(
             given[name] = validation.past_time(value, field=name)
     times.update(given)
     closed_at = incident.closed_at
+    status_time = None
     if changes.get("status", UNSET) is not UNSET and changes["status"] is not incident.status:
         new = changes["status"]
+        status_time = STATUS_TIMES.get(new)
         closed_at, note = _move_status(incident.status, new, times, closed_at, given, now)
         # A status reached at a time given with it happened then; otherwise it happens now.
         notes.append((note, given.get(STATUS_TIMES.get(new, ""), None) or now))
@@ -175,7 +177,8 @@ def update_incident(
     _check_order(times)
     for name in KEY_TIMES:
         if times[name] != getattr(incident, name):
-            if name in given:
+            # A time given with the status it implies is told by the status entry, at that time.
+            if name in given and name != status_time:
                 notes.append(
                     (f"{_label(name)} set to {_when(times[name])} (was {_when(getattr(incident, name))}).", now)
                 )

@@ -47,12 +47,14 @@ def _reader_zone() -> str:
 
 @bp.get("/")
 def home() -> Response:
+    """The front page: the incident list for now."""
     return redirect(url_for("incidents.list_incidents"))
 
 
 @bp.get("/incidents")
 @login_required
 def list_incidents() -> str:
+    """The incident list with filters and pagination."""
     args = request.args
     try:
         statuses = [Status(s) for s in args.getlist("status") if s]
@@ -79,6 +81,7 @@ def list_incidents() -> str:
 @bp.route("/incidents/new", methods=["GET", "POST"])
 @login_required
 def declare() -> Response | str | tuple[str, int]:
+    """The declare form."""
     form = DeclareForm()
     form.severity.choices = [SelectChoice(s) for s in severity_scale()]
     if form.validate_on_submit():
@@ -102,12 +105,14 @@ def declare() -> Response | str | tuple[str, int]:
 @bp.get("/incidents/<int:incident_id>")
 @login_required
 def show(incident_id: int) -> str:
+    """The incident page."""
     return _render_incident(incident_id, EntryForm(), StatusForm())
 
 
 @bp.post("/incidents/<int:incident_id>/timeline")
 @login_required
 def record_entry(incident_id: int) -> Response | str | tuple[str, int]:
+    """Add a timeline entry from the incident page."""
     form = EntryForm()
     if form.validate_on_submit():
         try:
@@ -131,6 +136,7 @@ def record_entry(incident_id: int) -> Response | str | tuple[str, int]:
 @bp.post("/incidents/<int:incident_id>/status")
 @login_required
 def change_status(incident_id: int) -> Response | tuple[str, int]:
+    """Change an incident's status from its page."""
     form = StatusForm()
     if not form.validate_on_submit():
         return _render_incident(incident_id, EntryForm(), form), 400

@@ -17,6 +17,7 @@ bp = Blueprint("auth", __name__)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
+    """The sign-in form."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = authenticate_password(get_session(), email=form.email.data or "", password=form.password.data or "")
@@ -30,6 +31,7 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Sign out."""
     logout_user()
     return redirect(url_for("auth.login"))
 

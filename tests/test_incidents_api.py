@@ -203,3 +203,19 @@ def test_healthz_answers_without_login(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
+
+
+def test_a_status_given_with_its_time_is_logged_once_at_that_time(responder: Caller) -> None:
+    incident = declare(responder, started_at=ago(hours=2), detected_at=ago(hours=2))
+    path = f"/api/incidents/{incident['id']}"
+    mitigated_at = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)
+    responder.patch(path, {"status": "mitigated", "mitigated_at": mitigated_at.isoformat()})
+    entries = responder.get(path + "/timeline").get_json()["entries"]
+    changes = [e for e in entries if not e["text"].startswith("Declared")]
+    assert [(e["text"], e["occurred_at"]) for e in changes] == [
+        ("Status changed from investigating to mitigated.", mitigated_at.isoformat())
+    ]
+    # A key time set on its own is logged with the old and new values.
+    responder.patch(path, {"acknowledged_at": ago(minutes=90)})
+    texts = [e["text"] for e in responder.get(path + "/timeline").get_json()["entries"]]
+    assert any(t.startswith("Acknowledged time set to ") and t.endswith("(was unset).") for t in texts)
