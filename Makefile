@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres bench clean
+.PHONY: run test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kintsugi needs Python 3.11 or newer")'
@@ -25,6 +25,10 @@ test: $(STAMP)
 # The suite again against PostgreSQL (a database of its own, dropped afterwards).
 test-postgres: $(STAMP)
 	KINTSUGI_TEST_DATABASE_URL=$${KINTSUGI_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check app.py incidents tests benchmarks migrations
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py

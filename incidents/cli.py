@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -56,12 +58,10 @@ def db_upgrade(revision: str) -> None:
 def users_create(email: str, name: str | None, role: str, timezone: str, password: str | None) -> None:
     """Create an account that can sign in to the web app."""
     password = password or secrets.token_urlsafe(12)
-    try:
+    with _as_click_errors():
         user = service_accounts.create_user(
             get_session(), email=email, name=name, role=Role(role), timezone=timezone, password=password
         )
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
     click.echo(f"Created {user.role.value} {user.email} with password: {password}")
 
 
@@ -73,12 +73,8 @@ def users_ensure_admin(email: str) -> None:
     if session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN)):
         return
     password = os.environ.get("KINTSUGI_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    try:
-        service_accounts.create_user(
-            session, email=email, name="Admin", role=Role.ADMIN, password=password
-        )
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    with _as_click_errors():
+        service_accounts.create_user(session, email=email, name="Admin", role=Role.ADMIN, password=password)
     shown = "(from KINTSUGI_ADMIN_PASSWORD)" if os.environ.get("KINTSUGI_ADMIN_PASSWORD") else password
     click.echo(f"First admin created. Sign in as {email} with password: {shown}")
 
@@ -87,15 +83,11 @@ def users_ensure_admin(email: str) -> None:
 @click.argument("email")
 @click.option("--name", default="cli", help="What the token is for.")
 def tokens_create(email: str, name: str) -> None:
-    """Issue a personal API token for EMAIL and print it once."""
+    """Issue a personal API token for EMAIL and print it once (its id goes to stderr)."""
     session = get_session()
-    user = service_accounts.user_by_email(session, email)
-    if user is None:
-        raise click.ClickException(f"no user with email {email}")
-    try:
-        _, secret = service_accounts.create_api_token(session, user_id=user.id, name=name)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    with _as_click_errors():
+        token, secret = service_accounts.create_api_token(session, user_id=_user_id(email), name=name)
+    click.echo(f"Token {token.id} for {email}; it is shown only now:", err=True)
     click.echo(secret)
 
 
@@ -104,15 +96,25 @@ def tokens_create(email: str, name: str) -> None:
 @click.argument("token_id", type=int)
 def tokens_revoke(email: str, token_id: int) -> None:
     """Revoke token TOKEN_ID of EMAIL."""
-    session = get_session()
-    user = service_accounts.user_by_email(session, email)
+    with _as_click_errors():
+        service_accounts.revoke_api_token(get_session(), user_id=_user_id(email), token_id=token_id)
+    click.echo(f"Token {token_id} revoked.")
+
+
+def _user_id(email: str) -> int:
+    user = service_accounts.user_by_email(get_session(), email)
     if user is None:
         raise click.ClickException(f"no user with email {email}")
+    return user.id
+
+
+@contextmanager
+def _as_click_errors() -> Iterator[None]:
+    """A domain error ends the command with its message, not a traceback."""
     try:
-        service_accounts.revoke_api_token(session, user_id=user.id, token_id=token_id)
+        yield
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"Token {token_id} revoked.")
 
 
 @click.command("demo")

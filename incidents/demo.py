@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -242,14 +243,13 @@ def _tell(session: Session, story: Story, people: dict[str, User]) -> None:
             is_key_moment=key,
             external_id=f"demo-{incident.id}-{minutes}" if source is not Source.WEB else None,
         )
-    for status, minutes in ((Status.MITIGATED, story.mitigated), (Status.RESOLVED, story.resolved)):
-        if minutes is not None:
-            update_incident(
-                session,
-                actor=lead,
-                incident_id=incident.id,
-                status=status,
-                **{f"{status.value}_at": at(minutes)},
-            )
+    reached: list[tuple[Status, float | None]] = [
+        (Status.MITIGATED, story.mitigated),
+        (Status.RESOLVED, story.resolved),
+    ]
+    for status, when in reached:
+        if when is not None:
+            times: dict[str, Any] = {f"{status.value}_at": at(when)}
+            update_incident(session, actor=lead, incident_id=incident.id, status=status, **times)
     if story.close:
         update_incident(session, actor=lead, incident_id=incident.id, status=Status.CLOSED)

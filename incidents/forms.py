@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,

@@ -7,6 +7,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -101,7 +102,7 @@ def list_timeline(
     return list(session.scalars(query))
 
 
-def _filtered(query: Select[tuple[Incident]], filters: IncidentFilter) -> Select[tuple[Incident]]:
+def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
     if filters.statuses:
         query = query.where(Incident.status.in_(filters.statuses))
     if filters.severities:

@@ -51,6 +51,7 @@ def record_timeline_entry(
     incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
     if external_id is not None:
         external_id = validation.text(external_id, field="external_id", limit=EXTERNAL_ID_MAX) or None
+    if external_id is not None:
         existing = _by_external_id(session, source, external_id, incident.id)
         if existing is not None:
             return existing, False

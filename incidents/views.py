@@ -6,7 +6,17 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from werkzeug.wrappers import Response

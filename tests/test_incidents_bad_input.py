@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from conftest import Caller, declare
 from flask import Flask
 from sqlalchemy import func, select
 
-from conftest import Caller, declare
 from incidents.database import get_session
 from incidents.models import Incident, TimelineEntry, User
 

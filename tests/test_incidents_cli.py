@@ -19,7 +19,8 @@ def test_users_create_and_tokens_create(app: Flask) -> None:
     assert "already exists" in again.output
     token = runner.invoke(args=["tokens", "create", "boss@example.com"])
     assert token.exit_code == 0
-    secret = token.output.strip()
+    secret = token.stdout.strip()
+    assert "Token 1 for boss@example.com" in token.stderr
     assert secret.startswith("kin_")
     client = app.test_client()
     me = client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).get_json()

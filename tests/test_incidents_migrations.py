@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import conftest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import conftest
 from app import create_app
 from incidents.database import engine_of
 from incidents.models import Base

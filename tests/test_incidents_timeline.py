@@ -113,3 +113,12 @@ def test_an_entry_of_another_incident_is_not_found(responder: Caller) -> None:
     entry = responder.post(f"/api/incidents/{one['id']}/timeline", {"text": "x"}).get_json()
     assert responder.patch(f"/api/incidents/{two['id']}/timeline/{entry['id']}", {"text": "y"}).status_code == 404
     assert responder.delete(f"/api/incidents/{two['id']}/timeline/{entry['id']}").status_code == 404
+
+
+def test_a_blank_external_id_is_no_id(responder: Caller) -> None:
+    incident = declare(responder)
+    path = f"/api/incidents/{incident['id']}/timeline"
+    first = responder.post(path, {"text": "one", "external_id": "   "})
+    second = responder.post(path, {"text": "two", "external_id": ""})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.get_json()["external_id"] is None
