@@ -23,7 +23,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SEVERITIES=DEFAULT_SEVERITIES,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="kintsugi_session",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        RATELIMIT_STORAGE_URI="memory://",
+        LOGIN_FAILURE_LIMIT="10 per 15 minutes",
         PAGE_SIZE=50,
     )
     if test_config is None:

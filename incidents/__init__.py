@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import api, auth, cli, database, errors_http, views, views_auth
+from . import api, auth, cli, database, errors_http, security, views, views_auth
 
 
 def init_app(app: Flask) -> None:
     """Wire the domain into the app: database, sign-in, pages, API, error answers and commands."""
     database.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     # CSRF on every form; the API authenticates by Bearer token, never by cookie, so is exempt.
     CSRFProtect(app).exempt(api.bp)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from .database import get_session
 from .forms import LoginForm
+from .security import record_failed_sign_in, sign_in_blocked
 from .service_accounts import authenticate_password
 
 bp = Blueprint("auth", __name__)
@@ -20,10 +21,18 @@ def login() -> Response | str | tuple[str, int]:
     """The sign-in form."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate_password(get_session(), email=form.email.data or "", password=form.password.data or "")
+        email = form.email.data or ""
+        wait = sign_in_blocked(email)
+        if wait is not None:
+            flash(f"Too many failed sign-ins. Try again in {max(1, round(wait / 60))} minute(s).", "error")
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate_password(get_session(), email=email, password=form.password.data or "")
         if user is not None:
+            session.clear()  # nothing from before sign-in carries over
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user)
             return redirect(_safe_next(form.next.data))
+        record_failed_sign_in(email)
         flash("That email and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)

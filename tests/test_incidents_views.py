@@ -179,3 +179,32 @@ def test_a_viewer_cannot_declare_from_the_page(app: Flask, client: FlaskClient) 
     assert response.status_code == 403
     with app.app_context():
         assert get_session().scalar(select(Incident)) is None
+
+
+def test_pages_carry_a_strict_content_security_policy(client: FlaskClient) -> None:
+    response = client.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_secure_httponly_samesite_and_expires(app: Flask, client: FlaskClient) -> None:
+    make_user(app, "kim@example.com")
+    response = sign_in(client, "kim@example.com")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("kintsugi_session=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Expires="):
+        assert flag in cookie
+
+
+def test_repeated_failed_sign_ins_are_slowed_with_a_clear_message(app: Flask, client: FlaskClient) -> None:
+    app.config["LOGIN_FAILURE_LIMIT"] = "3 per 15 minutes"
+    make_user(app, "kim@example.com")
+    for _ in range(3):
+        assert sign_in(client, "kim@example.com", "not the password").status_code == 401
+    blocked = sign_in(client, "kim@example.com")  # even the right password waits now
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins. Try again in 15 minute(s)." in blocked.get_data(as_text=True)
+    assert client.get("/incidents").status_code == 302
