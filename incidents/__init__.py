@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import api, auth, cli, database, errors_http, security, views, views_auth
+from . import (
+    api,
+    auth,
+    cli,
+    database,
+    errors_http,
+    security,
+    views,
+    views_account,
+    views_admin,
+    views_auth,
+    views_incident,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +30,9 @@ def init_app(app: Flask) -> None:
     views.init_app(app)
     app.register_blueprint(views_auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(views_incident.bp)
+    app.register_blueprint(views_account.bp)
+    app.register_blueprint(views_admin.bp)
     app.register_blueprint(api.bp)
     errors_http.init_app(app)
     cli.init_app(app)

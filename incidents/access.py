@@ -40,3 +40,9 @@ def ensure_can_write(viewer: User) -> None:
     """Refuse viewers (read-only accounts) and deactivated accounts."""
     if not viewer.is_active or not viewer.can_write:
         raise PermissionDenied("your account may read incidents but not change them")
+
+
+def ensure_admin(viewer: User) -> None:
+    """Refuse anyone but an active admin."""
+    if not viewer.is_active or not viewer.is_admin:
+        raise PermissionDenied("only an admin may do this")

@@ -53,6 +53,7 @@ def list_incidents() -> Response:
         ),
         cursor=query.cursor,
         limit=query.limit,
+        sort=query.sort,
     )
     return jsonify(
         incidents=[incident_json(i) for i in page.incidents], next_cursor=page.next_cursor
@@ -85,7 +86,10 @@ def timeline(incident_id: int) -> Response:
     """An incident's timeline in the order things happened."""
     include_deleted = request.args.get("include_deleted", "false").lower() in ("1", "true", "yes")
     entries = queries.list_timeline(
-        get_session(), viewer=api_actor(), incident_id=incident_id, include_deleted=include_deleted
+        get_session(),
+        viewer=api_actor(),
+        incident_id=incident_id,
+        filters=queries.TimelineFilter(include_deleted=include_deleted),
     )
     return jsonify(entries=[entry_json(e) for e in entries])
 
@@ -130,7 +134,5 @@ def me() -> Response:
 def update_me() -> Response:
     """Change the calling account's name or time zone."""
     body = schemas.parse_json(schemas.UpdateProfile, request.get_data())
-    user = service_accounts.update_profile(
-        get_session(), user_id=api_actor().id, **body.model_dump()
-    )
+    user = service_accounts.update_profile(get_session(), user_id=api_actor().id, **body.changes())
     return jsonify({**user_json(user), "role": user.role.value, "timezone": user.timezone})

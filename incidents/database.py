@@ -55,6 +55,12 @@ def get_session() -> Session:
     return session
 
 
+def open_session() -> Session:
+    """A session of its own, for work that outlives the request (a streamed export); close it yourself."""
+    factory: sessionmaker[Session] = current_app.extensions[EXTENSION]
+    return factory()
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

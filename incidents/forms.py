@@ -11,39 +11,113 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from .models import TEXT_MAX, TITLE_MAX, URL_MAX, EntryKind, Status, Visibility
+from .models import KEY_TIMES, TEXT_MAX, TITLE_MAX, URL_MAX, EntryKind, Role, Status, Visibility
+
+KEY_TIME_LABELS = {
+    "started_at": "Impact started",
+    "detected_at": "Detected",
+    "acknowledged_at": "Acknowledged",
+    "mitigated_at": "Mitigated (impact ended)",
+    "resolved_at": "Resolved",
+}
+# Seconds are kept when a form shows a stored time, so saving it unchanged changes nothing.
+WALL_CLOCK_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+
+
+def _when(label: str) -> DateTimeLocalField:
+    return DateTimeLocalField(label, validators=[Optional()], format=WALL_CLOCK_FORMATS)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)], render_kw={"autocomplete": "username"})
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=1000)], render_kw={"autocomplete": "current-password"}
+    )
     next = HiddenField()
 
 
 class DeclareForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField("What is happening?", validators=[DataRequired(), Length(max=TITLE_MAX)])
     severity = SelectField("Severity", validators=[DataRequired()])
     services = StringField("Services (comma-separated)", validators=[Length(max=2000)])
-    summary = TextAreaField("Summary (Markdown)", validators=[Length(max=TEXT_MAX)])
-    started_at = DateTimeLocalField("Impact started (your zone)", validators=[Optional()])
-    visibility = SelectField(
-        "Visibility", choices=[SelectChoice(v.value) for v in Visibility], default=Visibility.OPEN.value
-    )
+    commander = SelectField("Incident commander", validators=[Optional()])
+    summary = TextAreaField("Summary (Markdown, optional)", validators=[Length(max=TEXT_MAX)])
+    started_at = _when("Impact started (empty: now)")
+    visibility = SelectField("Visibility", choices=[SelectChoice(v.value) for v in Visibility], default="open")
 
 
 class EntryForm(FlaskForm):
     text = TextAreaField("What happened (Markdown)", validators=[DataRequired(), Length(max=TEXT_MAX)])
-    occurred_at = DateTimeLocalField("Occurred at (your zone; empty for now)", validators=[Optional()])
+    occurred_at = _when("Occurred at")
     kind = SelectField("Kind", choices=[SelectChoice(k.value, k.value.replace("_", " ")) for k in EntryKind], default="note")
-    evidence_url = URLField("Evidence link", validators=[Optional(), Length(max=URL_MAX)])
+    evidence_url = URLField("Evidence link (dashboard, chat permalink)", validators=[Optional(), Length(max=URL_MAX)])
     is_key_moment = BooleanField("Key moment")
 
 
 class StatusForm(FlaskForm):
     status = SelectField("Status", choices=[SelectChoice(s.value) for s in Status])
+
+
+class SeverityForm(FlaskForm):
+    severity = SelectField("Severity", validators=[DataRequired()])
+
+
+class RolesForm(FlaskForm):
+    commander = SelectField("Incident commander", validators=[Optional()])
+    scribe = SelectField("Scribe", validators=[Optional()])
+    communications_lead = SelectField("Communications lead", validators=[Optional()])
+    participants = SelectMultipleField("Participants", validators=[Optional()])
+
+
+class KeyTimesForm(FlaskForm):
+    started_at = _when(KEY_TIME_LABELS["started_at"])
+    detected_at = _when(KEY_TIME_LABELS["detected_at"])
+    acknowledged_at = _when(KEY_TIME_LABELS["acknowledged_at"])
+    mitigated_at = _when(KEY_TIME_LABELS["mitigated_at"])
+    resolved_at = _when(KEY_TIME_LABELS["resolved_at"])
+    reference_timezone = StringField("Reference zone (IANA name, optional)", validators=[Length(max=64)])
+
+
+class MarkEntryForm(FlaskForm):
+    key_time = SelectField(
+        "Mark as", choices=[SelectChoice(name, KEY_TIME_LABELS[name].split(" (")[0].lower()) for name in KEY_TIMES]
+    )
+
+
+class CorrectEntryForm(FlaskForm):
+    text = TextAreaField("Text", validators=[DataRequired(), Length(max=TEXT_MAX)])
+    occurred_at = _when("Occurred at")
+    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.value.replace("_", " ")) for k in EntryKind])
+    evidence_url = URLField("Evidence link", validators=[Optional(), Length(max=URL_MAX)])
+    is_key_moment = BooleanField("Key moment")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token (delete, revoke)."""
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    timezone = SelectField("Time zone", validators=[Optional()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("What is the token for?", validators=[DataRequired(), Length(max=200)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=[SelectChoice(r.value) for r in Role], default="responder")
+
+
+class AccountForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(r.value) for r in Role])
+    is_active = BooleanField("Active")

@@ -160,7 +160,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.RESPONDER)
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # None: show times in the zone the reader's browser reports.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -232,7 +233,10 @@ def key_time_conflicts(times: dict[str, datetime | None]) -> list[tuple[str, str
 
 class Incident(Base):
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_started_at_id", "started_at", "id"),)
+    __table_args__ = (
+        Index("ix_incidents_started_at_id", "started_at", "id"),
+        Index("ix_incidents_updated_at_id", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
@@ -240,6 +244,8 @@ class Incident(Base):
     severity: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[Status] = mapped_column(_enum(Status), default=Status.INVESTIGATING, index=True)
     visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.OPEN)
+    # The zone a team writes this incident's post-mortem in; readers can switch to it.
+    reference_timezone: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .access import ensure_can_see, visible_to
+from .access import ensure_admin, ensure_can_see, visible_to
 from .errors import BadRequest
 from .models import (
+    ApiToken,
+    EntryKind,
     Incident,
     IncidentLabel,
     LabelKind,
+    Source,
     Status,
     TimelineEntry,
     User,
 )
+from .settings import severity_scale
 
 PAGE_MAX = 200
+SORTS = ("newest", "oldest", "updated", "severity")
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,22 @@ class IncidentFilter:
 
 @dataclass
 class IncidentPage:
-    """One page of incidents, newest start first, and the cursor of the next page if any."""
+    """One page of incidents in the chosen order, and the cursor of the next page if any."""
 
     incidents: list[Incident]
     next_cursor: str | None = None
     filters: IncidentFilter = field(default_factory=IncidentFilter)
+    sort: str = "newest"
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    """Which timeline entries to show; empty means all that are not deleted."""
+
+    sources: Sequence[Source] = ()
+    kinds: Sequence[EntryKind] = ()
+    key_moments_only: bool = False
+    include_deleted: bool = False
 
 
 def get_incident(session: Session, *, viewer: User, incident_id: int) -> Incident:
@@ -66,40 +83,116 @@ def list_incidents(
     filters: IncidentFilter,
     cursor: str | None = None,
     limit: int = 50,
+    sort: str = "newest",
 ) -> IncidentPage:
-    """A page of the incidents the viewer may see, most recently started first."""
+    """A page of the incidents the viewer may see, in the chosen order (newest start first by default)."""
+    if sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}", field="sort")
     limit = max(1, min(limit, PAGE_MAX))
+    keys = _sort_keys(sort)
     query = _filtered(select(Incident).where(visible_to(viewer)), filters)
     if cursor:
-        started, last_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Incident.started_at < started,
-                and_(Incident.started_at == started, Incident.id < last_id),
-            )
-        )
+        query = query.where(_after(keys, _decode_cursor(cursor, len(keys))))
     query = (
-        query.order_by(Incident.started_at.desc(), Incident.id.desc())
+        query.order_by(*(column.desc() if descending else column.asc() for column, descending in keys))
         .limit(limit + 1)
         .options(selectinload(Incident.labels), selectinload(Incident.assignments))
     )
     rows = list(session.scalars(query))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return IncidentPage(incidents=rows[:limit], next_cursor=next_cursor, filters=filters)
+    next_cursor = _encode_cursor(_key_values(rows[limit - 1], sort)) if len(rows) > limit else None
+    return IncidentPage(incidents=rows[:limit], next_cursor=next_cursor, filters=filters, sort=sort)
+
+
+def iter_incidents(
+    session: Session, *, viewer: User, filters: IncidentFilter, sort: str = "newest", batch: int = 200
+) -> Iterator[Incident]:
+    """Every incident the viewer may see that matches, in order, a page at a time (for exports)."""
+    cursor = None
+    while True:
+        page = list_incidents(session, viewer=viewer, filters=filters, cursor=cursor, limit=batch, sort=sort)
+        yield from page.incidents
+        session.expunge_all()  # keep memory flat however long the export
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
 
 
 def list_timeline(
-    session: Session, *, viewer: User, incident_id: int, include_deleted: bool = False
+    session: Session,
+    *,
+    viewer: User,
+    incident_id: int,
+    filters: TimelineFilter = TimelineFilter(),
 ) -> list[TimelineEntry]:
     """An incident's timeline in the order things happened."""
     get_incident(session, viewer=viewer, incident_id=incident_id)
     query = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
-    if not include_deleted:
+    if not filters.include_deleted:
         query = query.where(TimelineEntry.deleted_at.is_(None))
+    if filters.sources:
+        query = query.where(TimelineEntry.source.in_(filters.sources))
+    if filters.kinds:
+        query = query.where(TimelineEntry.kind.in_(filters.kinds))
+    if filters.key_moments_only:
+        query = query.where(TimelineEntry.is_key_moment.is_(True))
     query = query.order_by(TimelineEntry.occurred_at, TimelineEntry.id).options(
         selectinload(TimelineEntry.revisions)
     )
     return list(session.scalars(query))
+
+
+def active_users(session: Session) -> list[User]:
+    """Every active account, by name: the people who can take a role."""
+    return list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name, User.id)))
+
+
+def all_users(session: Session, *, viewer: User) -> list[User]:
+    """Every account, for an admin."""
+    ensure_admin(viewer)
+    return list(session.scalars(select(User).order_by(User.name, User.id)))
+
+
+def tokens_of(session: Session, *, user_id: int) -> list[ApiToken]:
+    """A user's API tokens, newest first."""
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()))
+    )
+
+
+def _sort_keys(sort: str) -> list[tuple[Any, bool]]:
+    """The (expression, descending) pairs a sort orders by; the last is always the unique id."""
+    if sort == "oldest":
+        return [(Incident.started_at, False), (Incident.id, False)]
+    if sort == "updated":
+        return [(Incident.updated_at, True), (Incident.id, True)]
+    if sort == "severity":
+        return [(_severity_rank(), False), (Incident.started_at, True), (Incident.id, True)]
+    return [(Incident.started_at, True), (Incident.id, True)]
+
+
+def _severity_rank() -> ColumnElement[int]:
+    scale = severity_scale()
+    return case({name: rank for rank, name in enumerate(scale)}, value=Incident.severity, else_=len(scale))
+
+
+def _key_values(incident: Incident, sort: str) -> list[Any]:
+    if sort == "updated":
+        return [incident.updated_at, incident.id]
+    if sort == "severity":
+        scale = severity_scale()
+        rank = scale.index(incident.severity) if incident.severity in scale else len(scale)
+        return [rank, incident.started_at, incident.id]
+    return [incident.started_at, incident.id]
+
+
+def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's row in the sort order (keyset pagination)."""
+    clauses: list[ColumnElement[bool]] = []
+    for position, (column, descending) in enumerate(keys):
+        equal_before = [keys[i][0] == values[i] for i in range(position)]
+        beyond = column < values[position] if descending else column > values[position]
+        clauses.append(and_(*equal_before, beyond))
+    return or_(false(), *clauses)
 
 
 def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
@@ -132,21 +225,27 @@ def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
     return query
 
 
-def _encode_cursor(incident: Incident) -> str:
-    raw = f"{incident.started_at.isoformat()}|{incident.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _encode_cursor(values: list[Any]) -> str:
+    tagged = [["t", v.isoformat()] if isinstance(v, datetime) else ["i", v] for v in values]
+    return base64.urlsafe_b64encode(json.dumps(tagged, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _decode_cursor(cursor: str, length: int) -> list[Any]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        started, last_id = raw.split("|")
-        value = datetime.fromisoformat(started)
-        if value.tzinfo is None:
+        tagged = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(tagged, list) or len(tagged) != length:
             raise ValueError
-        return value, int(last_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("cursor is not one this server gave out", field="cursor") from None
-
-
-
+        values: list[Any] = []
+        for tag, value in tagged:
+            if tag == "t":
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise ValueError
+                values.append(parsed)
+            elif tag == "i" and isinstance(value, int) and not isinstance(value, bool):
+                values.append(value)
+            else:
+                raise ValueError
+        return values
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("cursor is not one this server gave out for this order", field="cursor") from None

@@ -46,6 +46,7 @@ class DeclareIncident(_Body):
     teams: list[str] = []
     tags: list[str] = []
     visibility: Visibility = Visibility.OPEN
+    reference_timezone: str | None = None
     commander: Email | None = None
 
 
@@ -66,6 +67,7 @@ class UpdateIncident(_Body):
     teams: list[str] = []
     tags: list[str] = []
     roles: Roles = Roles()
+    reference_timezone: str | None = None
     started_at: Timestamp | None = None
     detected_at: Timestamp | None = None
     acknowledged_at: Timestamp | None = None
@@ -104,8 +106,12 @@ class CorrectEntry(_Body):
 
 
 class UpdateProfile(_Body):
-    name: str | None = None
+    name: str = ""
     timezone: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the caller sent."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class IncidentQuery(BaseModel):
@@ -121,8 +127,9 @@ class IncidentQuery(BaseModel):
     q: str | None = Field(default=None, max_length=200)
     since: Timestamp | None = None
     until: Timestamp | None = None
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
+    sort: Literal["newest", "oldest", "updated", "severity"] = "newest"
 
 
 Model = TypeVar("Model", bound=BaseModel)

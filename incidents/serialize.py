@@ -41,6 +41,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "severity": incident.severity,
         "status": incident.status.value,
         "visibility": incident.visibility.value,
+        "reference_timezone": incident.reference_timezone,
         **{name: iso(getattr(incident, name)) for name in KEY_TIMES},
         "closed_at": iso(incident.closed_at),
         "declared_at": iso(incident.declared_at),

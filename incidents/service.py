@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import validation
 from .access import ensure_can_see, ensure_can_write
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .models import (
     KEY_TIMES,
     SINGLE_HOLDER_ROLES,
@@ -63,6 +63,7 @@ def declare_incident(
     teams: Iterable[str] = (),
     tags: Iterable[str] = (),
     visibility: Visibility = Visibility.OPEN,
+    reference_timezone: str | None = None,
     commander: str | None = None,
     source: Source = Source.WEB,
     declared_at: datetime | None = None,
@@ -79,6 +80,7 @@ def declare_incident(
         severity=_severity(severity),
         status=Status.INVESTIGATING,
         visibility=visibility,
+        reference_timezone=_reference_zone(reference_timezone),
         declared_at=now,
         declared_by_id=actor.id,
     )
@@ -138,6 +140,38 @@ def update_incident(
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
+    _apply_changes(session, incident, actor, source, changes)
+    session.commit()
+    return incident
+
+
+def mark_key_time_from_entry(
+    session: Session,
+    *,
+    actor: User,
+    incident_id: int,
+    entry_id: int,
+    key_time: str,
+    source: Source = Source.WEB,
+) -> Incident:
+    """Set a key time (say detected_at) to when a timeline entry happened, and make it a key moment."""
+    ensure_can_write(actor)
+    if key_time not in KEY_TIMES:
+        raise InvalidInput(f"key_time must be one of {', '.join(KEY_TIMES)}", field="key_time")
+    incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
+    entry = session.get(TimelineEntry, entry_id)
+    if entry is None or entry.incident_id != incident.id or entry.deleted_at is not None:
+        raise NotFound(f"timeline entry {entry_id} not found in incident {incident_id}")
+    _apply_changes(session, incident, actor, source, {key_time: entry.occurred_at})
+    entry.is_key_moment = True
+    session.commit()
+    return incident
+
+
+def _apply_changes(
+    session: Session, incident: Incident, actor: User, source: Source, changes: Mapping[str, Any]
+) -> None:
+    """Apply changes and log them on the timeline, without committing."""
     now = utcnow()
     notes: list[tuple[str, datetime]] = []
 
@@ -156,6 +190,9 @@ def update_incident(
     if changes.get("visibility", UNSET) is not UNSET and changes["visibility"] is not incident.visibility:
         incident.visibility = changes["visibility"]
         notes.append((f"Visibility changed to {incident.visibility.value}.", now))
+
+    if changes.get("reference_timezone", UNSET) is not UNSET:
+        incident.reference_timezone = _reference_zone(changes["reference_timezone"])
 
     times = incident.key_times()
     given = {name: changes[name] for name in KEY_TIMES if changes.get(name, UNSET) is not UNSET}
@@ -191,8 +228,6 @@ def update_incident(
     for note, at in notes:
         _record_change(session, incident, actor, source, note, at=at)
     incident.updated_at = now
-    session.commit()
-    return incident
 
 
 _EDITABLE = (
@@ -205,6 +240,7 @@ _EDITABLE = (
     "teams",
     "tags",
     "roles",
+    "reference_timezone",
     *KEY_TIMES,
 )
 
@@ -275,6 +311,11 @@ def _replace_labels(incident: Incident, kind: LabelKind, values: list[str]) -> N
     keep = [label for label in incident.labels if label.kind is not kind or label.value in values]
     present = {label.value for label in keep if label.kind is kind}
     incident.labels = keep + [IncidentLabel(kind=kind, value=v) for v in values if v not in present]
+
+
+def _reference_zone(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return validation.zone(value, field="reference_timezone") if value else None
 
 
 def _severity(value: str) -> str:

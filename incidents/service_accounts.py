@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import validation
+from .access import ensure_admin
 from .errors import Conflict, InvalidInput, NotFound
 from .models import NAME_MAX, ApiToken, Role, User, utcnow
 
@@ -27,7 +28,7 @@ def create_user(
     name: str | None = None,
     role: Role = Role.RESPONDER,
     password: str | None = None,
-    timezone: str = "UTC",
+    timezone: str | None = None,
 ) -> User:
     """Create an account; the email must be new."""
     email = validation.text(email, field="email", limit=320, required=True).lower()
@@ -39,10 +40,40 @@ def create_user(
         email=email,
         name=validation.text(name or email.split("@")[0], field="name", limit=NAME_MAX, required=True),
         role=role,
-        timezone=validation.zone(timezone),
+        timezone=validation.zone(timezone) if timezone else None,
         password_hash=_hash_password(password) if password is not None else None,
     )
     session.add(user)
+    session.commit()
+    return user
+
+
+def invite_user(
+    session: Session, *, actor: User, email: str, name: str | None = None, role: Role = Role.RESPONDER
+) -> tuple[User, str]:
+    """An admin adds an account; its first password is generated and returned once."""
+    ensure_admin(actor)
+    password = secrets.token_urlsafe(12)
+    return create_user(session, email=email, name=name, role=role, password=password), password
+
+
+def change_account(
+    session: Session, *, actor: User, user_id: int, role: Role | None = None, is_active: bool | None = None
+) -> User:
+    """An admin changes someone's role or deactivates them; the last active admin stays."""
+    ensure_admin(actor)
+    user = _user(session, user_id)
+    if role is not None:
+        user.role = role
+    if is_active is not None:
+        user.is_active = is_active
+    session.flush()
+    admins = session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+    )
+    if not admins:
+        session.rollback()
+        raise Conflict("this would leave no active admin; make someone else admin first")
     session.commit()
     return user
 
@@ -54,15 +85,18 @@ def set_password(session: Session, *, user_id: int, password: str) -> None:
     session.commit()
 
 
-def update_profile(
-    session: Session, *, user_id: int, name: str | None = None, timezone: str | None = None
-) -> User:
-    """Change a user's display name or time zone."""
+def update_profile(session: Session, *, user_id: int, **changes: str | None) -> User:
+    """Change a user's display name or time zone (empty or None: follow the browser's zone)."""
     user = _user(session, user_id)
-    if name is not None:
-        user.name = validation.text(name, field="name", limit=NAME_MAX, required=True)
-    if timezone is not None:
-        user.timezone = validation.zone(timezone)
+    unknown = set(changes) - {"name", "timezone"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"unknown field {name}", field=name)
+    if "name" in changes:
+        user.name = validation.text(changes["name"] or "", field="name", limit=NAME_MAX, required=True)
+    if "timezone" in changes:
+        zone = (changes["timezone"] or "").strip()
+        user.timezone = validation.zone(zone) if zone else None
     session.commit()
     return user
 

@@ -44,3 +44,20 @@ def from_wall_clock(value: datetime, zone: str, *, field: str) -> datetime:
             f"{value:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it)", field=field
         )
     return aware.astimezone(timezone.utc)
+
+
+def start_of_day(midnight: datetime, zone: str) -> datetime:
+    """A naive midnight read in the zone, as aware UTC (a midnight the clocks skip maps just past it)."""
+    return midnight.replace(tzinfo=ZoneInfo(known_zone(zone))).astimezone(timezone.utc)
+
+
+def age(value: datetime | None) -> str:
+    """How long ago, in the duration style ('3h 05m')."""
+    if value is None:
+        return "—"
+    return duration(datetime.now(timezone.utc) - value)
+
+
+def wall_clock_value(value: datetime | None, zone: str) -> datetime | None:
+    """A stored time as the naive wall-clock time a form shows in the zone."""
+    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None) if value is not None else None

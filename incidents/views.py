@@ -1,32 +1,24 @@
-"""The incident pages: list, declare, read, and add to the timeline. Thin: each calls one service."""
+"""The front page, the incident list (and its CSV export) and the declare form. Thin: each calls one query or service."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from itertools import groupby
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from . import queries, service, service_timeline, timefmt
-from .database import get_session
-from .errors import DomainError
-from .forms import DeclareForm, EntryForm, StatusForm
-from .models import EntryKind, IncidentRole, LabelKind, Status, Visibility
+from . import queries, reader, service, timefmt
+from .database import get_session, open_session
+from .errors import BadRequest, DomainError
+from .forms import DeclareForm
+from .models import KEY_TIMES, IncidentRole, LabelKind, Status, Visibility
 from .rendering import render_markdown
 from .settings import severity_scale
 
@@ -34,11 +26,20 @@ bp = Blueprint("incidents", __name__, static_folder="static", static_url_path="/
 
 
 def init_app(app: Flask) -> None:
-    """Template filters and /healthz."""
+    """Template filters and globals, and /healthz."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["duration"] = timefmt.duration
     app.jinja_env.filters["local"] = lambda value, fmt="%a %Y-%m-%d %H:%M %Z": timefmt.local(
-        value, _reader_zone(), fmt
+        value, reader.display_zone(), fmt
+    )
+    app.jinja_env.filters["age"] = timefmt.age
+    app.jinja_env.globals.update(
+        LabelKind=LabelKind,
+        IncidentRole=IncidentRole,
+        KEY_TIMES=KEY_TIMES,
+        display_zone=reader.display_zone,
+        showing_utc=reader.showing_utc,
+        browser_zone=reader.browser_zone,
     )
     app.add_url_rule("/healthz", "healthz", _healthz)
 
@@ -48,52 +49,78 @@ def _healthz() -> Response:
     return jsonify(status="ok")
 
 
-def _reader_zone() -> str:
-    if current_user and current_user.is_authenticated:
-        zone: str = current_user.timezone
-        return zone
-    return "UTC"
-
-
 @bp.get("/")
-def home() -> Response:
-    """The front page: the incident list for now."""
-    return redirect(url_for("incidents.list_incidents"))
+@login_required
+def home() -> str:
+    """Open incidents first, most severe first; then the most recently updated."""
+    session = get_session()
+    open_now = queries.list_incidents(
+        session,
+        viewer=current_user,
+        filters=queries.IncidentFilter(statuses=[Status.INVESTIGATING, Status.MITIGATED]),
+        sort="severity",
+        limit=50,
+    )
+    recent = queries.list_incidents(
+        session,
+        viewer=current_user,
+        filters=queries.IncidentFilter(statuses=[Status.RESOLVED, Status.CLOSED]),
+        sort="updated",
+        limit=10,
+    )
+    return render_template("incidents/home.html", open_now=open_now, recent=recent)
 
 
 @bp.get("/incidents")
 @login_required
 def list_incidents() -> str:
-    """The incident list with filters and pagination."""
-    args = request.args
-    try:
-        statuses = [Status(s) for s in args.getlist("status") if s]
-    except ValueError:
-        abort(400, "unknown status")
-    filters = queries.IncidentFilter(
-        statuses=statuses,
-        severities=[s for s in args.getlist("severity") if s],
-        service=args.get("service") or None,
-        text=(args.get("q") or "")[:200] or None,
-    )
+    """The incident list with filters, sort and pagination."""
+    filters, sort = _list_query()
     page = queries.list_incidents(
-        get_session(), viewer=current_user, filters=filters, cursor=args.get("cursor") or None
+        get_session(), viewer=current_user, filters=filters, cursor=request.args.get("cursor") or None, sort=sort
     )
     return render_template(
         "incidents/list.html",
         page=page,
         statuses=list(Status),
         severities=severity_scale(),
-        LabelKind=LabelKind,
+        sorts=queries.SORTS,
+        args=request.args,
+        export_url=url_for("incidents.export_csv", **_args_without("cursor")),
+        first_url=url_for("incidents.list_incidents", **_args_without("cursor")),
+        next_url=url_for("incidents.list_incidents", **{**_args_without("cursor"), "cursor": page.next_cursor})
+        if page.next_cursor
+        else None,
     )
+
+
+@bp.get("/incidents.csv")
+@login_required
+def export_csv() -> Response:
+    """Every incident the list shows with these filters, as CSV."""
+    filters, sort = _list_query()
+    viewer = current_user._get_current_object()
+
+    def lines() -> Iterator[str]:
+        # A session of the stream's own: the request's is closed before the stream ends.
+        with open_session() as session:
+            yield from _csv_lines(queries.iter_incidents(session, viewer=viewer, filters=filters, sort=sort))
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=incidents.csv"
+    return response
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
 @login_required
-def declare() -> Response | str | tuple[str, int]:
-    """The declare form."""
+def declare() -> BaseResponse | str | tuple[str, int]:
+    """The declare form: a title and a severity are enough."""
     form = DeclareForm()
     form.severity.choices = [SelectChoice(s) for s in severity_scale()]
+    users = queries.active_users(get_session())
+    form.commander.choices = [SelectChoice(u.email, u.name) for u in users]
+    if request.method == "GET":
+        form.commander.data = current_user.email
     if form.validate_on_submit():
         try:
             incident = service.declare_incident(
@@ -103,90 +130,86 @@ def declare() -> Response | str | tuple[str, int]:
                 severity=form.severity.data or "",
                 summary=form.summary.data or "",
                 services=(form.services.data or "").split(","),
-                started_at=_from_form(form.started_at.data, "started_at"),
+                started_at=wall_clock(form.started_at.data, "started_at"),
                 visibility=Visibility(form.visibility.data),
+                commander=form.commander.data or None,
             )
         except DomainError as exc:
-            return _form_error(exc, "incidents/declare.html", form=form)
-        return redirect(url_for("incidents.show", incident_id=incident.id))
+            return render_template("incidents/declare.html", form=form, error=exc), exc.status
+        return redirect(url_for("incident.show", incident_id=incident.id))
     return render_template("incidents/declare.html", form=form), 400 if form.errors else 200
 
 
-@bp.get("/incidents/<int:incident_id>")
-@login_required
-def show(incident_id: int) -> str:
-    """The incident page."""
-    return _render_incident(incident_id, EntryForm(), StatusForm())
+def wall_clock(value: datetime | None, field: str) -> datetime | None:
+    """A wall-clock time from a form, read in the zone the reader sees times in."""
+    return timefmt.from_wall_clock(value, reader.display_zone(), field=field) if value else None
 
 
-@bp.post("/incidents/<int:incident_id>/timeline")
-@login_required
-def record_entry(incident_id: int) -> Response | str | tuple[str, int]:
-    """Add a timeline entry from the incident page."""
-    form = EntryForm()
-    if form.validate_on_submit():
-        try:
-            service_timeline.record_timeline_entry(
-                get_session(),
-                actor=current_user,
-                incident_id=incident_id,
-                text=form.text.data or "",
-                occurred_at=_from_form(form.occurred_at.data, "occurred_at"),
-                kind=EntryKind(form.kind.data),
-                evidence_url=form.evidence_url.data or None,
-                is_key_moment=bool(form.is_key_moment.data),
-            )
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return _render_incident(incident_id, form, StatusForm()), exc.status
-        return redirect(url_for("incidents.show", incident_id=incident_id) + "#timeline-end")
-    return _render_incident(incident_id, form, StatusForm()), 400
-
-
-@bp.post("/incidents/<int:incident_id>/status")
-@login_required
-def change_status(incident_id: int) -> Response | tuple[str, int]:
-    """Change an incident's status from its page."""
-    form = StatusForm()
-    if not form.validate_on_submit():
-        return _render_incident(incident_id, EntryForm(), form), 400
+def _list_query() -> tuple[queries.IncidentFilter, str]:
+    args = request.args
     try:
-        service.update_incident(
-            get_session(), actor=current_user, incident_id=incident_id, status=Status(form.status.data)
-        )
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return _render_incident(incident_id, EntryForm(), form), exc.status
-    return redirect(url_for("incidents.show", incident_id=incident_id))
-
-
-def _render_incident(incident_id: int, entry_form: EntryForm, status_form: StatusForm) -> str:
-    session = get_session()
-    incident = queries.get_incident(session, viewer=current_user, incident_id=incident_id)
-    entries = queries.list_timeline(session, viewer=current_user, incident_id=incident_id)
-    status_form.status.data = status_form.status.data or incident.status.value
-    zone = _reader_zone()
-    days = [
-        (day, list(group))
-        for day, group in groupby(entries, key=lambda e: timefmt.local(e.occurred_at, zone, "%A %Y-%m-%d"))
-    ]
-    return render_template(
-        "incidents/show.html",
-        incident=incident,
-        days=days,
-        entry_form=entry_form,
-        status_form=status_form,
-        zone=zone,
-        LabelKind=LabelKind,
-        IncidentRole=IncidentRole,
+        statuses = [Status(s) for s in args.getlist("status") if s]
+    except ValueError:
+        raise BadRequest("unknown status", field="status") from None
+    sort = args.get("sort") or "newest"
+    zone = reader.display_zone()
+    filters = queries.IncidentFilter(
+        statuses=statuses,
+        severities=[s for s in args.getlist("severity") if s],
+        service=(args.get("service") or "").strip() or None,
+        team=(args.get("team") or "").strip() or None,
+        tag=(args.get("tag") or "").strip() or None,
+        text=(args.get("q") or "").strip()[:200] or None,
+        since=_day(args.get("from"), zone, "from"),
+        until=_day(args.get("to"), zone, "to", next_day=True),
     )
+    return filters, sort
 
 
-def _from_form(value: datetime | None, field: str) -> datetime | None:
-    """A wall-clock time from a form, read in the reader's zone."""
-    return timefmt.from_wall_clock(value, _reader_zone(), field=field) if value else None
+def _day(value: str | None, zone: str, field: str, *, next_day: bool = False) -> datetime | None:
+    """The start of a day (YYYY-MM-DD) in the reader's zone; the day after it for an inclusive end."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{field} must be a date like 2026-11-22", field=field) from None
+    if next_day:
+        day += timedelta(days=1)
+    return timefmt.start_of_day(datetime.combine(day, time()), zone)
 
 
-def _form_error(exc: DomainError, template: str, **context: Any) -> tuple[str, int]:
-    flash(exc.message, "error")
-    return render_template(template, **context), exc.status
+def _args_without(name: str) -> dict[str, Any]:
+    return {key: request.args.getlist(key) for key in request.args if key != name}
+
+
+CSV_COLUMNS = ["id", "title", "severity", "status", "visibility", "services", "teams", "tags", "commander", *KEY_TIMES]
+
+
+def _csv_lines(incidents: Iterator[Any]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for incident in incidents:
+        writer.writerow(
+            [
+                incident.id,
+                _cell(incident.title),
+                incident.severity,
+                incident.status.value,
+                incident.visibility.value,
+                ";".join(incident.label_values(LabelKind.SERVICE)),
+                ";".join(incident.label_values(LabelKind.TEAM)),
+                ";".join(incident.label_values(LabelKind.TAG)),
+                ", ".join(u.name for u in incident.holders(IncidentRole.COMMANDER)),
+                *((getattr(incident, name).isoformat() if getattr(incident, name) else "") for name in KEY_TIMES),
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -51,4 +51,4 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
             return target
-    return url_for("incidents.list_incidents")
+    return url_for("incidents.home")

@@ -8,6 +8,7 @@ creates a database of its own beside that one and drops it at the end.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
     if postgres_database is not None:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with engine.begin() as connection:
+            # A test that left a transaction open fails loudly here instead of hanging the run.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -160,3 +163,29 @@ def declare(caller: Caller, **fields: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.get_json()
     result: dict[str, Any] = response.get_json()
     return result
+
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, next_url: str = "") -> Any:
+    page = client.get("/login" + (f"?next={next_url}" if next_url else "")).get_data(as_text=True)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page), "next": next_url},
+    )
+
+
+def make_user(app: Flask, email: str, role: Role = Role.RESPONDER, zone: str | None = "UTC") -> None:
+    with app.app_context():
+        create_user(get_session(), email=email, name=email.split("@")[0].title(), role=role, password=PASSWORD, timezone=zone)
+
+

@@ -219,3 +219,28 @@ def test_a_status_given_with_its_time_is_logged_once_at_that_time(responder: Cal
     responder.patch(path, {"acknowledged_at": ago(minutes=90)})
     texts = [e["text"] for e in responder.get(path + "/timeline").get_json()["entries"]]
     assert any(t.startswith("Acknowledged time set to ") and t.endswith("(was unset).") for t in texts)
+
+
+def test_list_sorts_page_through_every_order_without_gaps(responder: Caller) -> None:
+    titles = []
+    for n in range(9):
+        titles.append(f"i{n}")
+        declare(responder, title=f"i{n}", severity=f"SEV{1 + n % 3}", started_at=ago(hours=10 - n))
+    for sort, expected in (
+        ("newest", [f"i{n}" for n in range(8, -1, -1)]),
+        ("oldest", [f"i{n}" for n in range(9)]),
+        ("updated", [f"i{n}" for n in range(8, -1, -1)]),
+        ("severity", ["i6", "i3", "i0", "i7", "i4", "i1", "i8", "i5", "i2"]),
+    ):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = {"limit": "2", "sort": sort, **({"cursor": cursor} if cursor else {})}
+            page = responder.get("/api/incidents", query_string=query).get_json()
+            seen += [i["title"] for i in page["incidents"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected, sort
+    bad = responder.get("/api/incidents", query_string={"sort": "oldest", "cursor": cursor or "W10"})
+    assert bad.status_code == 400

@@ -7,7 +7,7 @@ from pathlib import Path
 import conftest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import create_app
 from incidents.database import engine_of
@@ -37,3 +37,24 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
         return
     with conftest.scratch_postgres_database("kintsugi_migrate") as url:
         upgrade_and_compare(url)
+
+
+def test_an_earlier_schema_with_data_upgrades_to_the_current_one(tmp_path: Path) -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0001"]).exit_code == 0
+    engine = engine_of(app)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (email, name, role, timezone, is_active, created_at)"
+                " VALUES ('old@example.com', 'Old', 'admin', 'Europe/Paris', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT email, timezone FROM users")).one()
+        assert tuple(row) == ("old@example.com", "Europe/Paris")
+        assert "reference_timezone" in {c["name"] for c in inspect(connection).get_columns("incidents")}
+        assert compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata) == []
+    engine.dispose()

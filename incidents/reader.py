@@ -1,0 +1,46 @@
+"""Which zone a reader sees times in: UTC when they asked for it, else their chosen zone, else their browser's."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import g, request, session
+from flask_login import current_user
+
+BROWSER_ZONE_COOKIE = "kintsugi_tz"
+UTC_VIEW = "utc"
+
+
+def display_zone() -> str:
+    """The zone to show times in on this page."""
+    override: str | None = g.get("display_zone")
+    if override:
+        return override
+    if session.get("zone_view") == UTC_VIEW:
+        return "UTC"
+    return own_zone()
+
+
+def own_zone() -> str:
+    """The reader's own zone: their profile's, else what their browser reported, else UTC."""
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        zone: str = current_user.timezone
+        return zone
+    return browser_zone() or "UTC"
+
+
+def browser_zone() -> str | None:
+    """The zone the reader's browser reported (a cookie set by kintsugi.js), if it is a real zone."""
+    name = request.cookies.get(BROWSER_ZONE_COOKIE, "")
+    if not name or len(name) > 64:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def showing_utc() -> bool:
+    """Whether the reader switched every page to UTC."""
+    return session.get("zone_view") == UTC_VIEW

@@ -1,0 +1,35 @@
+// Small enhancements only: every page works without this file.
+(function () {
+  "use strict";
+
+  // Tell the server the browser's time zone, so times show in it until the reader picks one.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var current = document.cookie.split("; ").find(function (c) { return c.indexOf("kintsugi_tz=") === 0; });
+    if (zone && (!current || decodeURIComponent(current.split("=")[1]) !== zone)) {
+      document.cookie = "kintsugi_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+      var stored = document.cookie.indexOf("kintsugi_tz=") !== -1;
+      // Reload once so this page shows the browser's zone; never loop when cookies are off.
+      if (stored && document.body.dataset.zoneSource === "browser-unknown") { window.location.reload(); }
+    }
+  } catch (e) { /* no Intl: the server shows UTC */ }
+
+  // Running durations: an element with data-running-since counts up from that instant.
+  function format(seconds) {
+    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600);
+    var m = Math.floor(seconds % 3600 / 60), s = Math.floor(seconds % 60);
+    var mm = (m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
+    if (d) { return d + "d " + h + "h " + mm + "m"; }
+    if (h) { return h + "h " + mm + "m"; }
+    if (m) { return m + "m " + ss + "s"; }
+    return s + "s";
+  }
+  function tick() {
+    document.querySelectorAll("[data-running-since]").forEach(function (el) {
+      var since = Date.parse(el.dataset.runningSince);
+      if (!isNaN(since)) { el.textContent = format(Math.max(0, (Date.now() - since) / 1000)) + " (running)"; }
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+})();

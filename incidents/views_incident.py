@@ -1,0 +1,270 @@
+"""The incident page and what a responder does on it. Thin: each action calls one service function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from . import queries, reader, service, service_timeline, timefmt
+from .database import get_session
+from .errors import DomainError
+from .forms import (
+    ConfirmForm,
+    CorrectEntryForm,
+    EntryForm,
+    KeyTimesForm,
+    MarkEntryForm,
+    RolesForm,
+    SeverityForm,
+    StatusForm,
+)
+from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, IncidentRole, Source, Status, utcnow
+from .settings import severity_scale
+from .views import wall_clock
+
+bp = Blueprint("incident", __name__, url_prefix="/incidents/<int:incident_id>")
+
+Page = str | tuple[str, int]
+
+
+@bp.get("")
+@login_required
+def show(incident_id: int) -> Page:
+    """The incident: header, key times and durations, roles, the timeline and the forms to change them."""
+    return _page(incident_id)
+
+
+@bp.post("/timeline")
+@login_required
+def record_entry(incident_id: int) -> Response | Page:
+    """Add a timeline entry; its time is read in the zone the page shows."""
+    form = EntryForm()
+    return _act(
+        incident_id,
+        form,
+        lambda: service_timeline.record_timeline_entry(
+            get_session(),
+            actor=current_user,
+            incident_id=incident_id,
+            text=form.text.data or "",
+            occurred_at=wall_clock(form.occurred_at.data, "occurred_at"),
+            kind=EntryKind(form.kind.data),
+            evidence_url=form.evidence_url.data or None,
+            is_key_moment=bool(form.is_key_moment.data),
+        ),
+        anchor="timeline-end",
+        entry_form=form,
+    )
+
+
+@bp.post("/status")
+@login_required
+def change_status(incident_id: int) -> Response | Page:
+    """Move the incident to another status (forward fills key times; back reopens)."""
+    form = StatusForm()
+    return _act(incident_id, form, lambda: _update(incident_id, status=Status(form.status.data)), status_form=form)
+
+
+@bp.post("/severity")
+@login_required
+def change_severity(incident_id: int) -> Response | Page:
+    """Change the severity."""
+    form = SeverityForm()
+    form.severity.choices = [SelectChoice(s) for s in severity_scale()]
+    return _act(incident_id, form, lambda: _update(incident_id, severity=form.severity.data or ""))
+
+
+@bp.post("/roles")
+@login_required
+def change_roles(incident_id: int) -> Response | Page:
+    """Assign the commander, scribe, communications lead and participants."""
+    form = _roles_form()
+    roles: dict[str, Any] = {role.value: getattr(form, role.value).data or None for role in SINGLE_HOLDER_ROLES}
+    roles["participants"] = form.participants.data or []
+    return _act(incident_id, form, lambda: _update(incident_id, roles=roles), anchor="roles", roles_form=form)
+
+
+@bp.post("/key-times")
+@login_required
+def change_key_times(incident_id: int) -> Response | Page:
+    """Set the key times (read in the zone the page shows) and the reference zone."""
+    form = KeyTimesForm()
+
+    def apply() -> Incident:
+        times = {name: wall_clock(getattr(form, name).data, name) for name in KEY_TIMES}
+        if times["started_at"] is None:
+            times.pop("started_at")  # it cannot be cleared; an empty box leaves it as it is
+        return _update(incident_id, reference_timezone=form.reference_timezone.data or None, **times)
+
+    return _act(incident_id, form, apply, anchor="key-times", key_times_form=form)
+
+
+@bp.post("/timeline/<int:entry_id>/mark")
+@login_required
+def mark_entry(incident_id: int, entry_id: int) -> Response | Page:
+    """Set a key time from when this entry happened ("mark as detection")."""
+    form = MarkEntryForm()
+    return _act(
+        incident_id,
+        form,
+        lambda: service.mark_key_time_from_entry(
+            get_session(), actor=current_user, incident_id=incident_id, entry_id=entry_id, key_time=form.key_time.data
+        ),
+        anchor=f"entry-{entry_id}",
+    )
+
+
+@bp.post("/timeline/<int:entry_id>/correct")
+@login_required
+def correct_entry(incident_id: int, entry_id: int) -> Response | Page:
+    """Correct an entry; what it said before stays in its history."""
+    form = CorrectEntryForm()
+
+    def apply() -> Any:
+        changes: dict[str, Any] = {
+            "text": form.text.data or "",
+            "kind": EntryKind(form.kind.data),
+            "evidence_url": form.evidence_url.data or None,
+            "is_key_moment": bool(form.is_key_moment.data),
+        }
+        if form.occurred_at.data:
+            changes["occurred_at"] = wall_clock(form.occurred_at.data, "occurred_at")
+        return service_timeline.correct_timeline_entry(
+            get_session(), actor=current_user, incident_id=incident_id, entry_id=entry_id, **changes
+        )
+
+    return _act(incident_id, form, apply, anchor=f"entry-{entry_id}")
+
+
+@bp.post("/timeline/<int:entry_id>/delete")
+@login_required
+def delete_entry(incident_id: int, entry_id: int) -> Response | Page:
+    """Delete an entry from the timeline (kept, with who deleted it and when)."""
+    form = ConfirmForm()
+    return _act(
+        incident_id,
+        form,
+        lambda: service_timeline.delete_timeline_entry(
+            get_session(), actor=current_user, incident_id=incident_id, entry_id=entry_id
+        ),
+        anchor="timeline-end",
+    )
+
+
+def _update(incident_id: int, **changes: Any) -> Incident:
+    return service.update_incident(get_session(), actor=current_user, incident_id=incident_id, source=Source.WEB, **changes)
+
+
+def _act(incident_id: int, form: Any, action: Callable[[], Any], *, anchor: str = "", **forms: Any) -> Response | Page:
+    """Run a form's action, then back to the page; on bad input the page again, with the error and status."""
+    if not form.validate_on_submit():
+        errors = "; ".join(f"{getattr(form, name).label.text}: {', '.join(e)}" for name, e in form.errors.items())
+        flash(errors or "The form could not be read. Reload the page and try again.", "error")
+        return _page(incident_id, 400, **forms)
+    _apply_zone_choice(queries.get_incident(get_session(), viewer=current_user, incident_id=incident_id))
+    try:
+        action()
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _page(incident_id, exc.status, **forms)
+    target = url_for("incident.show", incident_id=incident_id, zone=request.args.get("zone") or None)
+    return redirect(target + (f"#{anchor}" if anchor else ""))
+
+
+def _apply_zone_choice(incident: Incident | None = None) -> str | None:
+    """Honour ?zone=utc or ?zone=reference for this page; returns the choice in force."""
+    choice = request.args.get("zone")
+    if choice == "utc":
+        g.display_zone = "UTC"
+    elif choice == "reference" and incident is not None and incident.reference_timezone:
+        g.display_zone = incident.reference_timezone
+    else:
+        return None
+    return choice
+
+
+def _roles_form(incident: Incident | None = None) -> RolesForm:
+    """The roles form: bound to what was posted, or (given the incident) showing who holds each role."""
+    form = RolesForm() if incident is None else RolesForm(formdata=None)
+    people = [SelectChoice("", "— nobody —")] + [SelectChoice(u.email, u.name) for u in queries.active_users(get_session())]
+    for role in SINGLE_HOLDER_ROLES:
+        getattr(form, role.value).choices = people
+    form.participants.choices = people[1:]
+    if incident is not None:
+        for role in SINGLE_HOLDER_ROLES:
+            getattr(form, role.value).data = next((u.email for u in incident.holders(role)), "")
+        form.participants.data = [u.email for u in incident.holders(IncidentRole.PARTICIPANT)]
+    return form
+
+
+def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
+    session = get_session()
+    incident = queries.get_incident(session, viewer=current_user, incident_id=incident_id)
+    zone_choice = _apply_zone_choice(incident)
+    args = request.args
+    timeline_filter = queries.TimelineFilter(
+        sources=[Source(s) for s in args.getlist("source") if s in Source._value2member_map_],
+        kinds=[EntryKind(k) for k in args.getlist("kind") if k in EntryKind._value2member_map_],
+        key_moments_only=args.get("key") == "1",
+    )
+    entries = queries.list_timeline(session, viewer=current_user, incident_id=incident_id, filters=timeline_filter)
+    zone = reader.display_zone()
+    days = [
+        (day, list(group))
+        for day, group in groupby(entries, key=lambda e: timefmt.local(e.occurred_at, zone, "%A %Y-%m-%d"))
+    ]
+    entry_form = forms.get("entry_form") or EntryForm(formdata=None)
+    if not entry_form.occurred_at.data:
+        entry_form.occurred_at.data = timefmt.wall_clock_value(utcnow(), zone)
+    key_times_form = forms.get("key_times_form")
+    if key_times_form is None:
+        key_times_form = KeyTimesForm(formdata=None)
+        for name in KEY_TIMES:
+            getattr(key_times_form, name).data = timefmt.wall_clock_value(getattr(incident, name), zone)
+        key_times_form.reference_timezone.data = incident.reference_timezone or ""
+    status_form = forms.get("status_form") or StatusForm(formdata=None, status=incident.status.value)
+    severity_form = SeverityForm(formdata=None, severity=incident.severity)
+    severity_form.severity.choices = [SelectChoice(s) for s in severity_scale()]
+    page = render_template(
+        "incidents/show.html",
+        incident=incident,
+        days=days,
+        entry_count=len(entries),
+        timeline_filter=timeline_filter,
+        sources=list(Source),
+        kinds=list(EntryKind),
+        zone=zone,
+        zone_choice=zone_choice,
+        entry_form=entry_form,
+        status_form=status_form,
+        severity_form=severity_form,
+        roles_form=forms.get("roles_form") or _roles_form(incident),
+        key_times_form=key_times_form,
+        mark_form=MarkEntryForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None),
+        running=_running(incident),
+    )
+    return (page, status) if status != 200 else page
+
+
+def _running(incident: Incident) -> dict[str, str]:
+    """Durations still counting: each to the instant it counts from (ISO), while its end is unknown."""
+    if incident.status is Status.CLOSED:
+        return {}
+    ends = {
+        "time_to_acknowledge": ("detected_at", "acknowledged_at"),
+        "time_to_mitigate": ("detected_at", "mitigated_at"),
+        "time_to_resolve": ("detected_at", "resolved_at"),
+        "impact_duration": ("started_at", "mitigated_at"),
+    }
+    return {
+        name: getattr(incident, start).isoformat()
+        for name, (start, end) in ends.items()
+        if getattr(incident, start) is not None and getattr(incident, end) is None
+    }
