@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith(("/api/", "/integrations/")) or request.path == "/healthz"
 
 
 def _answer(status: int, code: str, message: str, field: str | None = None) -> tuple[Response | str, int]:

@@ -189,3 +189,21 @@ def make_user(app: Flask, email: str, role: Role = Role.RESPONDER, zone: str | N
         create_user(get_session(), email=email, name=email.split("@")[0].title(), role=role, password=PASSWORD, timezone=zone)
 
 
+
+
+def system_tool(*names: str) -> str:
+    """The path of a system binary the test drives (the first of names found).
+
+    Missing: the test is skipped on a developer's machine, but fails when
+    KINTSUGI_REQUIRE_SYSTEM_TOOLS is set (as .ci/run sets it), so CI never passes by skipping.
+    """
+    import shutil
+
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    message = f"{' or '.join(names)} is not installed (apt-get install it; .ci/run does)"
+    if os.environ.get("KINTSUGI_REQUIRE_SYSTEM_TOOLS"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -1,0 +1,1 @@
+"""Adapters between Kintsugi and the tools responders use: pagers and chat."""
