@@ -32,7 +32,9 @@ WALL_CLOCK_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
 
 
 def _when(label: str) -> DateTimeLocalField:
-    return DateTimeLocalField(label, validators=[Optional()], format=WALL_CLOCK_FORMATS)
+    # step=1: any second is valid. Without it a browser accepts only whole minutes counted from the
+    # default value, and a default with seconds ("now") makes every typed minute invalid.
+    return DateTimeLocalField(label, validators=[Optional()], format=WALL_CLOCK_FORMATS, render_kw={"step": "1"})
 
 
 class LoginForm(FlaskForm):

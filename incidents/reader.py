@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import g, request, session
@@ -31,7 +32,8 @@ def own_zone() -> str:
 
 def browser_zone() -> str | None:
     """The zone the reader's browser reported (a cookie set by kintsugi.js), if it is a real zone."""
-    name = request.cookies.get(BROWSER_ZONE_COOKIE, "")
+    # kintsugi.js writes the name URL-encoded ("America%2FNew_York"); werkzeug hands it over as is.
+    name = unquote(request.cookies.get(BROWSER_ZONE_COOKIE, ""))
     if not name or len(name) > 64:
         return None
     try:

@@ -254,17 +254,23 @@ def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
 
 
 def _running(incident: Incident) -> dict[str, str]:
-    """Durations still counting: each to the instant it counts from (ISO), while its end is unknown."""
-    if incident.status is Status.CLOSED:
-        return {}
-    ends = {
+    """Durations still counting: each to the instant it counts from (ISO), while its end can still come.
+
+    Acknowledging and mitigating count only while the incident is investigated; resolving counts
+    until it is resolved. A resolved incident's missing times are missing, not running.
+    """
+    counting = {
+        Status.INVESTIGATING: ("time_to_acknowledge", "time_to_mitigate", "time_to_resolve", "impact_duration"),
+        Status.MITIGATED: ("time_to_resolve",),
+    }.get(incident.status, ())
+    spans = {
         "time_to_acknowledge": ("detected_at", "acknowledged_at"),
         "time_to_mitigate": ("detected_at", "mitigated_at"),
         "time_to_resolve": ("detected_at", "resolved_at"),
         "impact_duration": ("started_at", "mitigated_at"),
     }
     return {
-        name: getattr(incident, start).isoformat()
-        for name, (start, end) in ends.items()
-        if getattr(incident, start) is not None and getattr(incident, end) is None
+        name: getattr(incident, spans[name][0]).isoformat()
+        for name in counting
+        if getattr(incident, spans[name][0]) is not None and getattr(incident, spans[name][1]) is None
     }

@@ -208,7 +208,7 @@ def test_following_the_browsers_zone(app: Flask, client: FlaskClient) -> None:
     incident_id = declare(app, "bo@example.com", started_at=datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc))
     page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert 'data-zone-source="browser-unknown"' in page and "12:00 UTC" in page
-    client.set_cookie("kintsugi_tz", "America/Chicago")
+    client.set_cookie("kintsugi_tz", "America%2FChicago")  # as kintsugi.js writes it
     assert "Wed 2026-07-01 07:00 CDT" in client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     client.set_cookie("kintsugi_tz", "Not/AZone")
     assert "12:00 UTC" in client.get(f"/incidents/{incident_id}").get_data(as_text=True)
@@ -244,3 +244,17 @@ def test_admin_pages(app: Flask, client: FlaskClient) -> None:
     client.post(f"/admin/users/{root.id}", data={f"u{root.id}-csrf_token": token, f"u{root.id}-role": "responder", f"u{root.id}-is_active": "y"})
     assert user(app, "root@example.com").role is Role.ADMIN
     assert "no active admin" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_only_durations_whose_end_can_still_come_are_running(app: Flask, kim: FlaskClient) -> None:
+    incident_id = declare(app, "kim@example.com")
+    running = 'data-duration="{}" data-running-since'
+    page = kim.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert all(running.format(n) in page for n in ("time_to_acknowledge", "time_to_mitigate", "impact_duration"))
+    with app.app_context():
+        update_incident(get_session(), actor=user(app, "kim@example.com"), incident_id=incident_id, status=Status.MITIGATED)
+    page = kim.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert running.format("time_to_resolve") in page and running.format("time_to_acknowledge") not in page
+    with app.app_context():
+        update_incident(get_session(), actor=user(app, "kim@example.com"), incident_id=incident_id, status=Status.RESOLVED)
+    assert "data-running-since" not in kim.get(f"/incidents/{incident_id}").get_data(as_text=True)
