@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local"] = lambda value, fmt="%a %Y-%m-%d %H:%M %Z": timefmt.local(
         value, reader.display_zone(), fmt
     )
+    app.jinja_env.filters["local_iso"] = lambda value: timefmt.local(
+        datetime.fromisoformat(value) if value else None, reader.display_zone()
+    )
     app.jinja_env.filters["age"] = timefmt.age
     app.jinja_env.globals.update(
         LabelKind=LabelKind,

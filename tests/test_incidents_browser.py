@@ -189,3 +189,28 @@ def test_the_accessibility_check_itself_finds_violations(chromium: Any) -> None:
     found = {v["id"] for v in accessibility_violations(page, "known-bad")}
     page.close()
     assert {"image-alt", "label"} <= found
+
+
+def test_core_flow_without_javascript_and_on_a_phone(app: Flask, chromium: Any, base_url: str) -> None:
+    make_user(app, "lu@example.com", zone="Europe/Lisbon")
+    context = chromium.new_context(
+        java_script_enabled=False, viewport={"width": 390, "height": 844}, is_mobile=True, timezone_id="Europe/Lisbon"
+    )
+    page = context.new_page()
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email").fill("lu@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    submit(page, page.get_by_role("button", name="Sign in"))
+    submit(page, page.get_by_role("link", name="Declare incident"))
+    page.get_by_label("What is happening?").fill("Login page times out")
+    page.get_by_label("Severity").select_option("SEV1")
+    submit(page, page.get_by_role("button", name="Declare"))
+    add_entry(page, "Paged the identity team", "2026-07-01T09:15", "communication")
+    assert page.locator("ol.timeline li", has_text="Paged the identity team").locator("time").inner_text() == "09:15:00 WEST"
+    page.get_by_label("Status", exact=True).select_option("mitigated")
+    submit(page, page.get_by_role("button", name="Set status"))
+    assert "mitigated" in text_of(page, ".incident-head .facts")
+    # Nothing is wider than the phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "incident-phone-no-js")
+    context.close()

@@ -258,3 +258,17 @@ def test_only_durations_whose_end_can_still_come_are_running(app: Flask, kim: Fl
     with app.app_context():
         update_incident(get_session(), actor=user(app, "kim@example.com"), incident_id=incident_id, status=Status.RESOLVED)
     assert "data-running-since" not in kim.get(f"/incidents/{incident_id}").get_data(as_text=True)
+
+
+def test_history_shows_the_time_before_in_the_readers_zone(app: Flask, kim: FlaskClient) -> None:
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc))
+    url = f"/incidents/{incident_id}"
+    post(kim, url + "/timeline", {"text": "failover", "kind": "action", "occurred_at": "2026-07-01T10:00"}, url)
+    with app.app_context():
+        entry = get_session().scalar(select(TimelineEntry).where(TimelineEntry.text == "failover"))
+        assert entry is not None
+    changes = {"text": "failover", "kind": "action", "occurred_at": "2026-07-01T10:05"}
+    assert post(kim, f"{url}/timeline/{entry.id}/correct", changes, url).status_code == 302
+    page = kim.get(url).get_data(as_text=True)
+    assert "Before: “failover” at Wed 2026-07-01 10:00 CEST" in page
+    assert "10:05:00 CEST" in page
