@@ -136,3 +136,11 @@ def update_me() -> Response:
     body = schemas.parse_json(schemas.UpdateProfile, request.get_data())
     user = service_accounts.update_profile(get_session(), user_id=api_actor().id, **body.changes())
     return jsonify({**user_json(user), "role": user.role.value, "timezone": user.timezone})
+
+
+@bp.post("/lint")
+def lint() -> Response:
+    """The blameless check: counterfactuals, blame and try-harder countermeasures in a text."""
+    body = schemas.parse_json(schemas.LintText, request.get_data())
+    findings = queries.blameless_findings(get_session(), text=body.text)
+    return jsonify(findings=[f.as_dict() for f in findings])

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, false, or_, se
 from sqlalchemy.orm import Session, selectinload
 
 from .access import ensure_admin, ensure_can_see, visible_to
+from .blameless import Finding, check_language
 from .errors import BadRequest
 from .models import (
     ApiToken,
@@ -144,6 +145,11 @@ def list_timeline(
 def active_users(session: Session) -> list[User]:
     """Every active account, by name: the people who can take a role."""
     return list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name, User.id)))
+
+
+def blameless_findings(session: Session, *, text: str) -> list[Finding]:
+    """The blameless check's findings in the text; every active account's name counts as a person."""
+    return check_language(text, people=[u.name for u in active_users(session)])
 
 
 def all_users(session: Session, *, viewer: User) -> list[User]:

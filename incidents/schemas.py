@@ -93,6 +93,11 @@ class RecordEntry(_Body):
     actor_name: str | None = None
 
 
+class LintText(_Body):
+    # A whole post-mortem fits; the check is linear in the text's length.
+    text: str = Field(max_length=200_000)
+
+
 class CorrectEntry(_Body):
     text: str = ""
     occurred_at: Timestamp | None = None
