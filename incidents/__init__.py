@@ -7,10 +7,12 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import (
     api,
+    api_postmortem,
     auth,
     cli,
     database,
     errors_http,
+    postmortem_templates,
     security,
     views,
     views_account,
@@ -26,7 +28,10 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     auth.init_app(app)
     # CSRF on every form; the API authenticates by Bearer token, never by cookie, so is exempt.
-    CSRFProtect(app).exempt(api.bp)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)
+    csrf.exempt(api_postmortem.bp)
+    postmortem_templates.init_app(app)
     views.init_app(app)
     app.register_blueprint(views_auth.bp)
     app.register_blueprint(views.bp)
@@ -34,5 +39,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views_account.bp)
     app.register_blueprint(views_admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_postmortem.bp)
     errors_http.init_app(app)
     cli.init_app(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Something the caller asked for cannot be done; the message says why."""
@@ -9,14 +11,19 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # What a client needs to put things right: the current text on a stale save, the findings, ...
+        self.details = details
 
-    def as_json(self) -> dict[str, dict[str, str | None]]:
+    def as_json(self) -> dict[str, dict[str, Any]]:
         """The error as the API's error object."""
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
 
 
 class BadRequest(DomainError):

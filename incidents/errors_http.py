@@ -33,6 +33,8 @@ def _answer(status: int, code: str, message: str, field: str | None = None) -> t
 
 
 def _domain_error(exc: DomainError) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify(exc.as_json()), exc.status
     return _answer(exc.status, exc.code, exc.message, exc.field)
 
 

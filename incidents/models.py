@@ -382,3 +382,4 @@ class TimelineEntryRevision(Base):
     entry: Mapped[TimelineEntry] = relationship(back_populates="revisions")
     revised_by: Mapped[User | None] = relationship()
 
+from . import models_postmortem  # noqa: E402,F401  (its tables join Base.metadata wherever models is imported)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import validation
@@ -30,8 +31,9 @@ from .models import (
     key_time_conflicts,
     utcnow,
 )
+from .models_postmortem import Postmortem, ReviewStatus
 from .service_accounts import user_by_email
-from .settings import severity_scale
+from .settings import postmortem_required_for, severity_scale
 
 
 class _Unset:
@@ -206,6 +208,8 @@ def _apply_changes(
     status_time = None
     if changes.get("status", UNSET) is not UNSET and changes["status"] is not incident.status:
         new = changes["status"]
+        if new is Status.CLOSED:
+            _ensure_review_published(session, incident)
         status_time = STATUS_TIMES.get(new)
         closed_at, note = _move_status(incident.status, new, times, closed_at, given, now)
         # A status reached at a time given with it happened then; otherwise it happens now.
@@ -228,6 +232,19 @@ def _apply_changes(
     for note, at in notes:
         _record_change(session, incident, actor, source, note, at=at)
     incident.updated_at = now
+
+
+def _ensure_review_published(session: Session, incident: Incident) -> None:
+    """Refuse to close an incident of a severity configured to need a published post-mortem first."""
+    if incident.severity not in postmortem_required_for():
+        return
+    status = session.scalar(select(Postmortem.status).where(Postmortem.incident_id == incident.id))
+    if status is not ReviewStatus.PUBLISHED:
+        raise InvalidInput(
+            f"{incident.severity} incidents close once their post-mortem is published "
+            f"({'it is ' + status.value.replace('_', ' ') if status else 'none is started yet'})",
+            field="status",
+        )
 
 
 _EDITABLE = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
 
@@ -10,3 +12,40 @@ def severity_scale() -> list[str]:
     raw = current_app.config["SEVERITIES"]
     values = raw.split(",") if isinstance(raw, str) else list(raw)
     return [value.strip() for value in values if value.strip()]
+
+
+def postmortem_required_for() -> set[str]:
+    """Severities whose incidents may close only once their post-mortem is published (default none)."""
+    return set(_listed(current_app.config.get("POSTMORTEM_REQUIRED_FOR", "")))
+
+
+def factor_categories() -> list[str]:
+    """The categories a contributing factor is sorted into."""
+    configured = _listed(current_app.config.get("FACTOR_CATEGORIES", ""))
+    return configured or list(DEFAULT_FACTOR_CATEGORIES)
+
+
+def default_due_days() -> dict[str, int]:
+    """Days from today to an action item's default due date, by priority ("countermeasure=30,idea=90")."""
+    days = dict(DEFAULT_DUE_DAYS)
+    for pair in _listed(current_app.config.get("ACTION_ITEM_DUE_DAYS", "")):
+        name, _, value = pair.partition("=")
+        days[name.strip()] = int(value)
+    return days
+
+
+DEFAULT_FACTOR_CATEGORIES = (
+    "design decision",
+    "detection",
+    "remediation",
+    "process",
+    "dependency",
+    "tooling",
+    "communication",
+)
+DEFAULT_DUE_DAYS = {"countermeasure": 30, "idea": 90}
+
+
+def _listed(raw: Any) -> list[str]:
+    values = raw.split(",") if isinstance(raw, str) else list(raw)
+    return [str(v).strip() for v in values if str(v).strip()]

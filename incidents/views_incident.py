@@ -20,11 +20,11 @@ from .forms import (
     EntryForm,
     KeyTimesForm,
     MarkEntryForm,
-    RolesForm,
     SeverityForm,
     StatusForm,
 )
-from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, IncidentRole, Source, Status, utcnow
+from .incident_page import roles_form, running_durations
+from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status, utcnow
 from .settings import severity_scale
 from .views import wall_clock
 
@@ -84,7 +84,7 @@ def change_severity(incident_id: int) -> Response | Page:
 @login_required
 def change_roles(incident_id: int) -> Response | Page:
     """Assign the commander, scribe, communications lead and participants."""
-    form = _roles_form()
+    form = roles_form()
     roles: dict[str, Any] = {role.value: getattr(form, role.value).data or None for role in SINGLE_HOLDER_ROLES}
     roles["participants"] = form.participants.data or []
     return _act(incident_id, form, lambda: _update(incident_id, roles=roles), anchor="roles", roles_form=form)
@@ -189,20 +189,6 @@ def _apply_zone_choice(incident: Incident | None = None) -> str | None:
     return choice
 
 
-def _roles_form(incident: Incident | None = None) -> RolesForm:
-    """The roles form: bound to what was posted, or (given the incident) showing who holds each role."""
-    form = RolesForm() if incident is None else RolesForm(formdata=None)
-    people = [SelectChoice("", "— nobody —")] + [SelectChoice(u.email, u.name) for u in queries.active_users(get_session())]
-    for role in SINGLE_HOLDER_ROLES:
-        getattr(form, role.value).choices = people
-    form.participants.choices = people[1:]
-    if incident is not None:
-        for role in SINGLE_HOLDER_ROLES:
-            getattr(form, role.value).data = next((u.email for u in incident.holders(role)), "")
-        form.participants.data = [u.email for u in incident.holders(IncidentRole.PARTICIPANT)]
-    return form
-
-
 def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
     session = get_session()
     incident = queries.get_incident(session, viewer=current_user, incident_id=incident_id)
@@ -244,33 +230,10 @@ def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
         entry_form=entry_form,
         status_form=status_form,
         severity_form=severity_form,
-        roles_form=forms.get("roles_form") or _roles_form(incident),
+        roles_form=forms.get("roles_form") or roles_form(incident),
         key_times_form=key_times_form,
         mark_form=MarkEntryForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
-        running=_running(incident),
+        running=running_durations(incident),
     )
     return (page, status) if status != 200 else page
-
-
-def _running(incident: Incident) -> dict[str, str]:
-    """Durations still counting: each to the instant it counts from (ISO), while its end can still come.
-
-    Acknowledging and mitigating count only while the incident is investigated; resolving counts
-    until it is resolved. A resolved incident's missing times are missing, not running.
-    """
-    counting = {
-        Status.INVESTIGATING: ("time_to_acknowledge", "time_to_mitigate", "time_to_resolve", "impact_duration"),
-        Status.MITIGATED: ("time_to_resolve",),
-    }.get(incident.status, ())
-    spans = {
-        "time_to_acknowledge": ("detected_at", "acknowledged_at"),
-        "time_to_mitigate": ("detected_at", "mitigated_at"),
-        "time_to_resolve": ("detected_at", "resolved_at"),
-        "impact_duration": ("started_at", "mitigated_at"),
-    }
-    return {
-        name: getattr(incident, spans[name][0]).isoformat()
-        for name in counting
-        if getattr(incident, spans[name][0]) is not None and getattr(incident, spans[name][1]) is None
-    }
