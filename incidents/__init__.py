@@ -12,23 +12,27 @@ from . import (
     database,
     errors_http,
     security,
+    sso,
     views,
     views_account,
     views_admin,
     views_auth,
     views_incident,
+    views_sso,
 )
 
 
 def init_app(app: Flask) -> None:
-    """Wire the domain into the app: database, sign-in, pages, API, error answers and commands."""
+    """Wire the domain into the app: database, sign-in (with optional single sign-on), pages, API, error answers and commands."""
     database.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    sso.init_app(app)
     # CSRF on every form; the API authenticates by Bearer token, never by cookie, so is exempt.
     CSRFProtect(app).exempt(api.bp)
     views.init_app(app)
     app.register_blueprint(views_auth.bp)
+    app.register_blueprint(views_sso.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(views_incident.bp)
     app.register_blueprint(views_account.bp)
