@@ -59,7 +59,7 @@ def add_user(
         password_hash=_hash_password(password) if password is not None else None,
     )
     session.add(user)
-    session.flush()
+    session.flush()  # fills in the column defaults (is_active, created_at) the caller may read
     return user
 
 

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .errors import Conflict, InvalidInput, PermissionDenied
@@ -32,6 +33,17 @@ def sign_in_with_identity(
     allowed_domains: Collection[str] = (),
 ) -> User:
     """The account for this external identity: found by (issuer, subject), else linked by verified email, else created."""
+    try:
+        return _sign_in(session, identity=identity, default_role=default_role, allowed_domains=allowed_domains)
+    except IntegrityError as exc:
+        # Two first sign-ins of one person at once: the unique (issuer, subject) and email let one win.
+        session.rollback()
+        raise Conflict("Another sign-in for this account happened at the same moment. Try again.") from exc
+
+
+def _sign_in(
+    session: Session, *, identity: VerifiedIdentity, default_role: Role, allowed_domains: Collection[str]
+) -> User:
     email = (identity.email or "").strip().lower() or None
     _check_domain(email, identity.email_verified, allowed_domains)
     link = session.scalar(

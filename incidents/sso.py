@@ -19,7 +19,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app, session
+from flask import Flask, current_app, request, session
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 from werkzeug.wrappers import Response
 
@@ -35,6 +35,7 @@ DEFAULT_SCOPES = "openid email profile"
 PROVIDER_TIMEOUT = 10
 LOCAL_LOGIN_CHOICES = ("admins", "all")
 DEFAULT_ROLE_CHOICES = (Role.VIEWER.value, Role.RESPONDER.value)
+PROFILE_CLAIMS = ("email", "email_verified", "name", "given_name", "family_name", "preferred_username")
 
 
 class SignInFailed(Exception):
@@ -148,8 +149,8 @@ def password_sign_in_allowed(user: User) -> bool:
 
 def redirect_to_provider(callback_url: str, *, next_path: str) -> Response:
     """Send the browser to the provider's sign-in page; remember where to go afterwards."""
-    client = _client()
     configured = _settings()
+    client = _client()
     with _provider_errors(configured):
         _check_discovery(client, configured)
         session[NEXT_KEY] = next_path
@@ -159,9 +160,14 @@ def redirect_to_provider(callback_url: str, *, next_path: str) -> Response:
 
 def verified_identity() -> tuple[VerifiedIdentity, str | None]:
     """On the callback: exchange the code, validate the ID token, and return who it names and the saved next path."""
-    client = _client()
     configured = _settings()
+    client = _client()
     next_path = session.pop(NEXT_KEY, None)
+    error = request.args.get("error")
+    if error:
+        # Only the error code is shown: the rest of this URL may have been written by anyone.
+        code = "".join(c for c in error.lower() if c.isalpha() or c == "_")[:40]
+        raise SignInFailed(f"The sign-in provider did not sign you in ({code}). Nobody was signed in.")
     with _provider_errors(configured):
         issuer = _check_discovery(client, configured)
         # Authlib checks the nonce, expiry and signature, and the issuer by default, but of the
@@ -172,12 +178,21 @@ def verified_identity() -> tuple[VerifiedIdentity, str | None]:
                 "aud": {"essential": True, "values": [configured.client_id]},
             }
         )
-    claims = token.get("userinfo")
-    if not claims:
-        raise SignInFailed("The sign-in provider sent no ID token, so nobody was signed in.", status=502)
+        claims = dict(token.get("userinfo") or {})
+        if not claims:
+            raise SignInFailed("The sign-in provider sent no ID token, so nobody was signed in.", status=502)
+        if not claims.get("email") and client.load_server_metadata().get("userinfo_endpoint"):
+            # Some providers put only the subject in the ID token; the rest is at the userinfo endpoint.
+            extra = client.userinfo(token=token)
+            if str(extra.get("sub")) == str(claims["sub"]):
+                claims.update({key: extra[key] for key in PROFILE_CLAIMS if key in extra})
+    return _identity(claims), next_path if isinstance(next_path, str) else None
+
+
+def _identity(claims: Mapping[str, Any]) -> VerifiedIdentity:
     verified = claims.get("email_verified")
-    name = claims.get("name") or " ".join(p for p in (claims.get("given_name"), claims.get("family_name")) if p)
-    identity = VerifiedIdentity(
+    name = claims.get("name") or " ".join(str(claims[k]) for k in ("given_name", "family_name") if claims.get(k))
+    return VerifiedIdentity(
         issuer=str(claims["iss"]),
         subject=str(claims["sub"]),
         email=str(claims["email"]) if claims.get("email") else None,
@@ -185,7 +200,6 @@ def verified_identity() -> tuple[VerifiedIdentity, str | None]:
         email_verified=verified is True or str(verified).lower() == "true",
         name=str(name or claims.get("preferred_username") or "") or None,
     )
-    return identity, next_path if isinstance(next_path, str) else None
 
 
 def _settings() -> SsoSettings:
@@ -196,7 +210,6 @@ def _settings() -> SsoSettings:
 
 
 def _client() -> Any:
-    _settings()
     return current_app.extensions["authlib.integrations.flask_client"].create_client(CLIENT_NAME)
 
 
@@ -228,9 +241,9 @@ def _provider_errors(configured: SsoSettings) -> Iterator[None]:
         raise SignInFailed(f"The sign-in provider refused the sign-in: {detail}.") from exc
     except JoseError as exc:
         raise SignInFailed(f"The sign-in provider's ID token was refused: {_token_fault(exc)}. Nobody was signed in.") from exc
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        # RequestException covers a provider that is down, slow or answering errors; ValueError, one
-        # that answers something other than JSON.
+    except (requests.RequestException, ValueError, KeyError, RuntimeError) as exc:
+        # RequestException: a provider that is down, slow or answering errors; ValueError, one that
+        # answers something other than JSON; KeyError and RuntimeError, a discovery document lacking endpoints.
         raise SignInFailed(
             f"The sign-in provider at {configured.issuer} could not be reached or gave an unusable answer. "
             "Try again in a few minutes; if it persists, ask an admin.",

@@ -56,6 +56,8 @@ class FakeProvider:
         self.person: dict[str, Any] = {"sub": "sub-1", "email": "sam@example.com", "email_verified": True, "name": "Sam Sso"}
         self.tamper: dict[str, Any] = {}  # claims that override the honest ID token's
         self.signing_key: RSAKey | None = None  # another key, to forge a signature
+        self.profile_at_userinfo_only = False  # the ID token names only the subject
+        self.access_tokens: dict[str, dict[str, Any]] = {}
         self.codes: dict[str, dict[str, str]] = {}
         self.token_requests: list[dict[str, str]] = []
 
@@ -66,6 +68,7 @@ class FakeProvider:
             "/jwks": self.jwks,
             "/authorize": self.authorize,
             "/token": self.token,
+            "/userinfo": self.userinfo,
         }
         handler = handlers.get(request.path)
         response = handler(request) if handler else Response("not found", status=404)
@@ -78,6 +81,7 @@ class FakeProvider:
                 "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token",
                 "jwks_uri": f"{self.issuer}/jwks",
+                "userinfo_endpoint": f"{self.issuer}/userinfo",
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
@@ -133,10 +137,16 @@ class FakeProvider:
             return _json({"error": "invalid_grant", "error_description": "PKCE verification failed"}, 400)
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": grant["nonce"]}
-        claims.update(self.person)
+        claims.update({"sub": self.person["sub"]} if self.profile_at_userinfo_only else self.person)
         claims.update(self.tamper)
         id_token = jwt.encode({"alg": "RS256", "kid": KEY_ID}, claims, self.signing_key or self.key)
-        return _json({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 300, "id_token": id_token})
+        access_token = secrets.token_urlsafe(16)
+        self.access_tokens[access_token] = dict(self.person)
+        return _json({"access_token": access_token, "token_type": "Bearer", "expires_in": 300, "id_token": id_token})
+
+    def userinfo(self, request: Request) -> Response:
+        person = self.access_tokens.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        return _json(person) if person else _json({"error": "invalid_token"}, 401)
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -457,3 +467,24 @@ def test_a_provider_whose_discovery_names_another_issuer_is_refused(make_sso_app
     answer = mismatched.test_client().get("/login/oidc")
     assert answer.status_code == 502
     assert "ask an admin to check KINTSUGI_OIDC_ISSUER" in answer.get_data(as_text=True)
+
+
+def test_a_profile_given_only_at_the_userinfo_endpoint_is_used(sso_app: Flask, provider: FakeProvider) -> None:
+    provider.profile_at_userinfo_only = True
+    assert through_provider(sso_app.test_client()).status_code == 302
+    assert users(sso_app) == {"sam@example.com": ("Sam Sso", Role.RESPONDER, True)}
+
+
+def test_a_sign_in_the_person_cancelled_at_the_provider_says_so(sso_app: Flask) -> None:
+    client = sso_app.test_client()
+    client.get("/login/oidc")
+    answer = client.get("/login/oidc/callback?error=access_denied&error_description=<b>Call+0800+scam</b>&state=x")
+    assert answer.status_code == 401
+    assert flash_of(answer) == "The sign-in provider did not sign you in (access_denied). Nobody was signed in."
+
+
+def test_the_redirect_uri_can_be_fixed_by_configuration(make_sso_app: Callable[..., Flask]) -> None:
+    # Behind a proxy that hides the public address, the callback URL is configured, not guessed.
+    fixed = make_sso_app(OIDC_REDIRECT_URI="https://kintsugi.example/login/oidc/callback")
+    start = fixed.test_client().get("/login/oidc")
+    assert parse_qs(urlsplit(start.location).query)["redirect_uri"] == ["https://kintsugi.example/login/oidc/callback"]
