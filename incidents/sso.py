@@ -87,7 +87,8 @@ def read_settings(config: Mapping[str, Any]) -> SsoSettings | None:
     missing = [name for name, value in (("CLIENT_ID", client_id), ("CLIENT_SECRET", client_secret)) if not value]
     if missing:
         names = " and ".join(f"KINTSUGI_OIDC_{name}" for name in missing)
-        raise ValueError(f"KINTSUGI_OIDC_ISSUER is set, so single sign-on is on, but {names} is not set")
+        verb = "are" if len(missing) > 1 else "is"
+        raise ValueError(f"KINTSUGI_OIDC_ISSUER is set, so single sign-on is on, but {names} {verb} not set")
     scopes = " ".join(_text(config, "OIDC_SCOPES", DEFAULT_SCOPES).replace(",", " ").split())
     if "openid" not in scopes.split():
         raise ValueError(f"KINTSUGI_OIDC_SCOPES must include 'openid', got {scopes!r}")

@@ -437,7 +437,7 @@ def test_failed_callbacks_are_rate_limited(make_sso_app: Callable[..., Flask], p
 
 def test_a_safe_next_is_followed_and_an_open_redirect_is_ignored(sso_app: Flask) -> None:
     assert through_provider(sso_app.test_client(), "/incidents?status=resolved").location == "/incidents?status=resolved"
-    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"):
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "/\t/evil.example", "javascript:alert(1)"):
         answer = through_provider(sso_app.test_client(), evil)
         assert answer.status_code == 302 and answer.location == "/", evil
 

@@ -14,7 +14,7 @@ from incidents.sso import read_settings
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"OIDC_ISSUER": "https://id.example"}, "KINTSUGI_OIDC_CLIENT_ID and KINTSUGI_OIDC_CLIENT_SECRET is not set"),
+        ({"OIDC_ISSUER": "https://id.example"}, "KINTSUGI_OIDC_CLIENT_ID and KINTSUGI_OIDC_CLIENT_SECRET are not set"),
         ({"OIDC_ISSUER": "https://id.example", "OIDC_CLIENT_ID": "a"}, "KINTSUGI_OIDC_CLIENT_SECRET is not set"),
         ({"OIDC_ISSUER": "id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b"}, "must be the provider's https URL"),
         ({"OIDC_ISSUER": "http://id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b"}, "must use https"),
