@@ -66,6 +66,11 @@ def _sign_in(
     return user
 
 
+def linked_user_ids(session: Session) -> set[int]:
+    """The ids of accounts that sign in through an external identity."""
+    return set(session.scalars(select(ExternalIdentity.user_id).distinct()))
+
+
 def _check_domain(email: str | None, verified: bool, allowed_domains: Collection[str]) -> None:
     if not allowed_domains:
         return
