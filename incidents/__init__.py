@@ -14,19 +14,22 @@ from . import (
     errors_http,
     postmortem_templates,
     security,
+    sso,
     views,
     views_account,
     views_admin,
     views_auth,
     views_incident,
+    views_sso,
 )
 
 
 def init_app(app: Flask) -> None:
-    """Wire the domain into the app: database, sign-in, pages, API, error answers and commands."""
+    """Wire the domain into the app: database, sign-in (with optional single sign-on), pages, API, error answers and commands."""
     database.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    sso.init_app(app)
     # CSRF on every form; the API authenticates by Bearer token, never by cookie, so is exempt.
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
@@ -34,6 +37,7 @@ def init_app(app: Flask) -> None:
     postmortem_templates.init_app(app)
     views.init_app(app)
     app.register_blueprint(views_auth.bp)
+    app.register_blueprint(views_sso.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(views_incident.bp)
     app.register_blueprint(views_account.bp)

@@ -182,6 +182,23 @@ class User(Base):
         return self.role in (Role.RESPONDER, Role.ADMIN)
 
 
+class ExternalIdentity(Base):
+    """A person as an OpenID Connect provider knows them: the stable (issuer, subject) pair, linked to an account."""
+
+    __tablename__ = "external_identities"
+    # The subject is unique only within its issuer; emails change, this pair does not.
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_external_identities_issuer_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(URL_MAX))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 

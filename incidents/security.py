@@ -34,24 +34,31 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = MovingWindowRateLimiter(storage)
 
 
-def sign_in_blocked(email: str) -> int | None:
-    """Seconds until another sign-in may be tried, when this address or account failed too often."""
+def sign_in_blocked(email: str | None) -> int | None:
+    """Seconds until another sign-in may be tried, when this address or account (if known) failed too often."""
     limiter: MovingWindowRateLimiter = current_app.extensions[EXTENSION]
     limit = parse(current_app.config["LOGIN_FAILURE_LIMIT"])
     waits = []
-    for scope, key in (("ip", request.remote_addr or "?"), ("email", email.strip().lower())):
+    for scope, key in _scopes(email):
         if not limiter.test(limit, "sign-in", scope, key):
             reset_at, _remaining = limiter.get_window_stats(limit, "sign-in", scope, key)
             waits.append(max(1, int(reset_at - time.time())))
     return max(waits) if waits else None
 
 
-def record_failed_sign_in(email: str) -> None:
-    """Count a failed sign-in against both the address and the account."""
+def record_failed_sign_in(email: str | None) -> None:
+    """Count a failed sign-in against both the address and the account (when known: single sign-on may not say)."""
     limiter: MovingWindowRateLimiter = current_app.extensions[EXTENSION]
     limit = parse(current_app.config["LOGIN_FAILURE_LIMIT"])
-    limiter.hit(limit, "sign-in", "ip", request.remote_addr or "?")
-    limiter.hit(limit, "sign-in", "email", email.strip().lower())
+    for scope, key in _scopes(email):
+        limiter.hit(limit, "sign-in", scope, key)
+
+
+def _scopes(email: str | None) -> list[tuple[str, str]]:
+    scopes = [("ip", request.remote_addr or "?")]
+    if email and email.strip():
+        scopes.append(("email", email.strip().lower()))
+    return scopes
 
 
 def _headers(response: Response) -> Response:

@@ -31,6 +31,21 @@ def create_user(
     timezone: str | None = None,
 ) -> User:
     """Create an account; the email must be new."""
+    user = add_user(session, email=email, name=name, role=role, password=password, timezone=timezone)
+    session.commit()
+    return user
+
+
+def add_user(
+    session: Session,
+    *,
+    email: str,
+    name: str | None = None,
+    role: Role = Role.RESPONDER,
+    password: str | None = None,
+    timezone: str | None = None,
+) -> User:
+    """Add a new account to the session without committing, for a use case that commits once at its end."""
     email = validation.text(email, field="email", limit=320, required=True).lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise InvalidInput(f"{email!r} is not an email address", field="email")
@@ -44,7 +59,7 @@ def create_user(
         password_hash=_hash_password(password) if password is not None else None,
     )
     session.add(user)
-    session.commit()
+    session.flush()  # fills in the column defaults (is_active, created_at) the caller may read
     return user
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from . import queries, service_accounts
+from . import queries, service_accounts, service_sso
 from .database import get_session
 from .errors import DomainError
 from .forms import AccountForm, InviteForm
@@ -38,7 +38,8 @@ def users() -> Page:
         status = 400
     people = queries.all_users(get_session(), viewer=current_user)
     forms = {u.id: AccountForm(formdata=None, prefix=f"u{u.id}", role=u.role.value, is_active=u.is_active) for u in people}
-    page = render_template("admin/users.html", form=form, people=people, forms=forms, invited=invited)
+    linked = service_sso.linked_user_ids(get_session())
+    page = render_template("admin/users.html", form=form, people=people, forms=forms, invited=invited, linked=linked)
     return (page, status) if status != 200 else page
 
 
