@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .models import EntryKind, Role, Source, Status, User, Visibility, utcnow
+from .models_postmortem import ActionPriority, ActionStatus, ActionType
 from .service import declare_incident, update_incident
 from .service_accounts import create_user, user_by_email
+from .service_actions import add_action_item, add_contributing_factor, update_action_item
+from .service_postmortem import publish_postmortem, save_section, start_postmortem, update_review
 from .service_timeline import record_timeline_entry
 
 DEMO_PASSWORD = "kintsugi-demo-password"
@@ -44,7 +47,45 @@ class Story:
     teams: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     scribe: str | None = None
+    review: Review | None = None
 
+
+@dataclass
+class Review:
+    """A demo post-mortem: section texts, contributing factors with hows, and action items."""
+
+    sections: dict[str, str]
+    factors: list[tuple[str, str, list[str]]]
+    # (title, owner email or None, team or None, priority, type, due in days, status)
+    actions: list[tuple[str, str | None, str | None, ActionPriority, ActionType, int, ActionStatus]]
+    publish: bool = True
+
+
+CHECKOUT_REVIEW = Review(
+    sections={
+        "surprises": "The client's new default timeout (2 s) was shorter than the processor's p99 for 3-D Secure "
+        "checks. Nobody knew the default had changed: the release notes listed it under 'internal'.",
+        "went_well": "The error-rate alert fired within four minutes, and the rollback took six.",
+        "lucky": "The upgrade went out on a Tuesday morning, not during the Friday evening peak.",
+    },
+    factors=[
+        ("dependency", "The payments client changed its default timeout between minor versions.", [
+            "How did the change reach production unnoticed? Our dependency bot merges minor versions after CI alone.",
+        ]),
+        ("detection", "Canary analysis compares error rates, but the canary sees almost no 3-D Secure traffic.", []),
+        ("design decision", "Checkout relies on the client's defaults instead of setting its own timeouts.", []),
+    ],
+    actions=[
+        ("Set explicit payments client timeouts in checkout config", "priya@example.com", None,
+         ActionPriority.COUNTERMEASURE, ActionType.PREVENT, 14, ActionStatus.DONE),
+        ("Route a share of 3-D Secure traffic to canaries", None, "payments",
+         ActionPriority.COUNTERMEASURE, ActionType.DETECT, 30, ActionStatus.IN_PROGRESS),
+        ("Alert on payments client timeout ratio", "marcus@example.com", None,
+         ActionPriority.COUNTERMEASURE, ActionType.DETECT, -3, ActionStatus.OPEN),
+        ("Review which dependency upgrades may merge without a human", "lena@example.com", None,
+         ActionPriority.IDEA, ActionType.PROCESS, 90, ActionStatus.OPEN),
+    ],
+)
 
 STORIES = (
     Story(
@@ -62,6 +103,7 @@ STORIES = (
         mitigated=47,
         resolved=95,
         close=True,
+        review=CHECKOUT_REVIEW,
         entries=[
             (0, Source.WEB, EntryKind.ACTION, "Marcus Okafor", "Deployed payments-client 4.2.0 to production.", False),
             (4, Source.ALERTMANAGER, EntryKind.ALERT, "Alertmanager", "Alertmanager: HighErrorRate firing for checkout (5xx ratio above 5%)", True),
@@ -251,5 +293,38 @@ def _tell(session: Session, story: Story, people: dict[str, User]) -> None:
         if when is not None:
             times: dict[str, Any] = {f"{status.value}_at": at(when)}
             update_incident(session, actor=lead, incident_id=incident.id, status=status, **times)
+    if story.review is not None:
+        _review(session, incident.id, story.review, lead, people)
     if story.close:
         update_incident(session, actor=lead, incident_id=incident.id, status=Status.CLOSED)
+
+
+def _review(session: Session, incident_id: int, review: Review, lead: User, people: dict[str, User]) -> None:
+    postmortem = start_postmortem(session, actor=lead, incident_id=incident_id)
+    for key, text in review.sections.items():
+        section = postmortem.section(key)
+        if section is not None:
+            save_section(session, actor=lead, postmortem_id=postmortem.id, key=key, body=text, version=section.version)
+    for category, text, hows in review.factors:
+        factor = add_contributing_factor(session, actor=lead, postmortem_id=postmortem.id, text=text, category=category)
+        for how in hows:
+            add_contributing_factor(
+                session, actor=lead, postmortem_id=postmortem.id, text=how, category=category, parent_id=factor.id
+            )
+    for title, owner, team, priority, kind, days, status in review.actions:
+        item = add_action_item(
+            session,
+            actor=lead,
+            postmortem_id=postmortem.id,
+            title=title,
+            owner=owner,
+            owner_team=team,
+            priority=priority,
+            type=kind,
+            due_on=utcnow().date() + timedelta(days=days),
+        )
+        if status is not ActionStatus.OPEN:
+            update_action_item(session, actor=lead, action_item_id=item.id, status=status)
+    update_review(session, actor=lead, postmortem_id=postmortem.id, facilitator="lena@example.com")
+    if review.publish:
+        publish_postmortem(session, actor=lead, postmortem_id=postmortem.id)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 from sqlalchemy import func, select
 
 from incidents.database import get_session
 from incidents.models import Incident, Role, TimelineEntry, User, Visibility
+from incidents.models_postmortem import Postmortem, ReviewStatus
 
 
 def test_users_create_and_tokens_create(app: Flask) -> None:
@@ -74,6 +77,10 @@ def test_demo_fills_an_empty_database_only(app: Flask) -> None:
         assert session.scalar(select(func.count()).select_from(TimelineEntry)) >= 30
         for incident in incidents:
             assert incident.durations()["time_to_detect"] is not None
+        [review] = session.scalars(select(Postmortem)).all()
+        assert review.status is ReviewStatus.PUBLISHED and review.incident.status.value == "closed"
+        assert any(f.parent_id is not None for f in review.factors), "a how follow-up"
+        assert sum(a.is_overdue(date.today()) for a in review.action_items) == 1
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 1
     assert "only into an empty one" in second.output
