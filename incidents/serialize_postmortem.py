@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from . import timefmt
+from .models import TimelineEntry
 from .models_postmortem import ActionItem, ContributingFactor, Postmortem, PostmortemChange, PostmortemSection
 from .postmortem_templates import PostmortemTemplate
 from .serialize import entry_json, iso, user_json
@@ -67,7 +68,7 @@ def action_item_json(item: ActionItem, today: date | None = None) -> dict[str, A
 
 def postmortem_json(postmortem: Postmortem) -> dict[str, Any]:
     """The whole post-mortem: sections, agreed timeline, factors, action items and metrics."""
-    agreed = sorted((a.entry for a in postmortem.agreed_timeline), key=lambda e: (e.occurred_at, e.id))
+    agreed = agreed_entries(postmortem)
     return {
         "id": postmortem.id,
         "incident_id": postmortem.incident_id,
@@ -92,6 +93,12 @@ def postmortem_json(postmortem: Postmortem) -> dict[str, Any]:
         "updated_at": iso(postmortem.updated_at),
         "published_at": iso(postmortem.published_at),
     }
+
+
+def agreed_entries(postmortem: Postmortem) -> list[TimelineEntry]:
+    """The agreed timeline in the order things happened, without entries deleted since."""
+    entries = [a.entry for a in postmortem.agreed_timeline if a.entry.deleted_at is None]
+    return sorted(entries, key=lambda e: (e.occurred_at, e.id))
 
 
 def change_json(change: PostmortemChange) -> dict[str, Any]:
@@ -135,7 +142,7 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
     for section in postmortem.sections:
         lines += [f"## {section.title}", "", section.body.strip() or "_(empty)_", ""]
     lines += ["## Timeline", ""]
-    agreed = sorted((a.entry for a in postmortem.agreed_timeline), key=lambda e: (e.occurred_at, e.id))
+    agreed = agreed_entries(postmortem)
     lines += [f"- {timefmt.local(e.occurred_at, zone)}: {e.text.strip().splitlines()[0] if e.text.strip() else ''}" for e in agreed]
     lines += ["", "## Contributing factors", ""]
     lines += _factor_lines(postmortem.factors, None, 0) or ["_(none recorded)_"]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import postmortem_templates, validation
@@ -65,7 +66,12 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
         if entry.is_key_moment or entry.kind is EntryKind.ALERT:
             postmortem.agreed_timeline.append(AgreedTimelineEntry(entry=entry))
     session.add(postmortem)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Someone started it a moment ago: one incident, one post-mortem.
+        session.rollback()
+        raise Conflict(f"incident {incident_id} has a post-mortem already") from None
     _log(session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.")
     session.commit()
     return postmortem

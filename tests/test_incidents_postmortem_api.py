@@ -275,3 +275,18 @@ def test_bad_input_changes_nothing(responder: Caller, resolved: dict[str, Any]) 
     assert after["sections"] == postmortem["sections"]
     assert after["metrics"] == postmortem["metrics"] and after["action_items"] == []
     assert after["agreed_timeline"] == postmortem["agreed_timeline"]
+
+
+def test_the_agreed_timeline_is_chosen_from_the_incidents_and_drops_deleted_entries(
+    responder: Caller, resolved: dict[str, Any]
+) -> None:
+    postmortem = start(responder, resolved["id"])
+    entries = responder.get(f"/api/incidents/{resolved['id']}/timeline").get_json()["entries"]
+    coffee = next(e for e in entries if e["text"] == "coffee")
+    alert = next(e for e in entries if e["kind"] == "alert")
+    chosen = responder.call("PUT", f"/api/postmortems/{postmortem['id']}/timeline", {"entry_ids": [coffee["id"], alert["id"]]})
+    assert [e["text"] for e in chosen.get_json()["agreed_timeline"]] == ["HighErrorRate firing for checkout", "coffee"]
+    responder.delete(f"/api/incidents/{resolved['id']}/timeline/{coffee['id']}")
+    after = responder.get(f"/api/postmortems/{postmortem['id']}").get_json()
+    assert [e["text"] for e in after["agreed_timeline"]] == ["HighErrorRate firing for checkout"]
+    assert "coffee" not in responder.get(f"/api/postmortems/{postmortem['id']}/export.md").get_data(as_text=True)
