@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -44,6 +44,7 @@ def start(incident_id: int) -> Response:
     form = StartPostmortemForm()
     form.template.choices = [SelectChoice(t.key, t.name) for t in postmortem_templates.all_templates()]
     if not form.validate_on_submit():
+        flash("Choose one of the templates offered, then start again.", "error")
         return redirect(url_for("incident.show", incident_id=incident_id) + "#postmortem")
     try:
         postmortem = service_postmortem.start_postmortem(

@@ -43,6 +43,26 @@ def add_factor(postmortem_id: int) -> Response | Page:
     )
 
 
+@bp.post("/postmortems/<int:postmortem_id>/factors/<int:factor_id>")
+@signed_in
+def reword_factor(postmortem_id: int, factor_id: int) -> Response | Page:
+    """Reword or recategorise a contributing factor (how a blameless finding in it is put right)."""
+    form = FactorForm()
+    form.category.choices = [SelectChoice(c) for c in factor_categories()]
+    return act(
+        postmortem_id,
+        form,
+        lambda: service_actions.update_contributing_factor(
+            get_session(),
+            actor=current_user,
+            factor_id=factor_id,
+            text=form.text.data or "",
+            category=form.category.data or "",
+        ),
+        anchor=f"factor-{factor_id}",
+    )
+
+
 @bp.post("/postmortems/<int:postmortem_id>/factors/<int:factor_id>/remove")
 @signed_in
 def remove_factor(postmortem_id: int, factor_id: int) -> Response | Page:

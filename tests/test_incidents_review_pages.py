@@ -191,6 +191,15 @@ def test_factors_with_hows_and_action_items_with_default_due_dates(app: Flask, k
     how = {"text": "Its check counted only 500s", "category": "detection", "parent_id": factor_id.group(1)}
     assert post(kim, f"{url}/factors", how, url).status_code == 302
     assert post(kim, f"{url}/factors", {"text": "x", "category": "astrology"}, url).status_code == 400
+    # A factor that blames is reworded in place; its finding shows under it until then.
+    assert post(kim, f"{url}/factors", {"text": "The operator forgot to drain the node", "category": "process"}, url).status_code == 302
+    page = kim.get(url).get_data(as_text=True)
+    blamed = re.search(r'id="factor-(\d+)">\s*<span class="label">process</span>\s*The operator forgot', page)
+    assert blamed and "“forgot to”</strong>" in page
+    reword = {"text": "Draining the node was a manual step", "category": "process"}
+    assert post(kim, f"{url}/factors/{blamed.group(1)}", reword, url).status_code == 302
+    page = kim.get(url).get_data(as_text=True)
+    assert "Draining the node was a manual step" in page and "“forgot to”" not in page
     item = {"title": "Count 502s in the canary", "owner": "kim@example.com", "priority": "countermeasure", "type": "detect"}
     assert post(kim, f"{url}/action-items", item, url).status_code == 302
     idea = {"title": "Chaos day for the gateway", "owner_team": "payments", "priority": "idea", "type": "process"}
