@@ -102,6 +102,31 @@ def add_action_item(postmortem_id: int) -> Response | Page:
     )
 
 
+@bp.post("/postmortems/<int:postmortem_id>/action-items/<int:item_id>")
+@signed_in
+def change_action_item(postmortem_id: int, item_id: int) -> Response | Page:
+    """Change what was decided: title, owner, due date, priority, type, ticket (until published)."""
+    form = ActionItemForm()
+    fill_item_choices(form, queries.active_users(get_session()))
+    return act(
+        postmortem_id,
+        form,
+        lambda: service_actions.update_action_item(
+            get_session(),
+            actor=current_user,
+            action_item_id=item_id,
+            title=form.title.data or "",
+            owner=form.owner.data or None,
+            owner_team=form.owner_team.data or None,
+            due_on=form.due_on.data,
+            priority=form.priority.data,
+            type=form.type.data,
+            ticket_url=form.ticket_url.data or None,
+        ),
+        anchor=f"item-{item_id}",
+    )
+
+
 @bp.post("/postmortems/<int:postmortem_id>/action-items/<int:item_id>/status")
 @signed_in
 def change_action_status(postmortem_id: int, item_id: int) -> Response | Page:

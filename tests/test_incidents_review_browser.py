@@ -166,6 +166,17 @@ def test_the_whole_review_from_a_resolved_incident_to_the_published_document(
     screenshot(page, "postmortem-document")
     assert accessibility_violations(page, "postmortem-document") == []
 
+    # The history and the action items list, checked too.
+    page.get_by_role("link", name="History").click()
+    assert "Published (0 finding(s) acknowledged)." in page.locator("main").inner_text()
+    assert page.locator(".diff-add", has_text="The runbook said to wait for retries").count() == 1
+    screenshot(page, "postmortem-history")
+    assert accessibility_violations(page, "postmortem-history") == []
+    page.get_by_role("link", name="Action items").click()
+    assert page.locator("table.action-items tbody tr").count() == 1
+    screenshot(page, "action-items")
+    assert accessibility_violations(page, "action-items") == []
+
     # On a phone, the review page stays within the screen.
     phone = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, timezone_id="Europe/Berlin")
     small = phone.new_page()

@@ -288,8 +288,7 @@ def test_markdown_export_and_history(app: Flask, kim: FlaskClient) -> None:
     assert f'href="{url}/export.md"' in kim.get(f"{url}/document").get_data(as_text=True)
     history = kim.get(f"{url}/history").get_data(as_text=True)
     assert "Edited “Summary”." in history and "<strong>Kim</strong>" in history
-    assert '<span class="diff-remove">-Card payments failed with 502.</span>' in history
-    assert '<span class="diff-add">+New summary line.</span>' in history
+    assert '<span class="diff-remove">-Card payments failed with 502.</span><span class="diff-add">+New summary line.</span>' in history
     assert "Started from the template" in history
 
 
@@ -354,3 +353,24 @@ def test_action_items_page_and_home(app: Flask, kim: FlaskClient) -> None:
     assert "Your open action items" in home and "Overdue one" in home and "Team one" not in home
     assert "No post-mortems published yet." in home
     assert '<a href="/action-items">Action items</a>' in home
+
+
+def test_an_unowned_countermeasure_blocks_publishing_until_it_is_given_an_owner(app: Flask, kim: FlaskClient) -> None:
+    postmortem_id = started(app, resolved_incident(app))
+    url = f"/postmortems/{postmortem_id}"
+    item = {"title": "Shard the session store", "priority": "countermeasure", "type": "prevent"}
+    assert post(kim, f"{url}/action-items", item, url).status_code == 302
+    page = kim.get(url).get_data(as_text=True)
+    assert "countermeasure “Shard the session store” has no owner" in page
+    with app.app_context():
+        item_id = get_session().scalar(select(ActionItem.id))
+    change = {**item, "owner_team": "sessions", "due_on": "2027-01-15", "type": "mitigate", "ticket_url": "https://tickets.example/S-1"}
+    assert post(kim, f"{url}/action-items/{item_id}", change, url).status_code == 302
+    page = kim.get(url).get_data(as_text=True)
+    assert "has no owner" not in page and "sessions (team)" in page and "Fri 2027-01-15" in page
+    assert 'href="https://tickets.example/S-1"' in page
+    assert post(kim, f"{url}/action-items/{item_id}", {**change, "ticket_url": "javascript:alert(1)"}, url).status_code == 422
+    assert post(kim, f"{url}/publish", {}, url).status_code == 302
+    # Published: what was decided stands; the status still moves.
+    assert post(kim, f"{url}/action-items/{item_id}", {**change, "title": "Other"}, url).status_code == 422
+    assert post(kim, f"{url}/action-items/{item_id}/status", {"status": "done"}, url).status_code == 302
