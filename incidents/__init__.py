@@ -20,6 +20,9 @@ from . import (
     views_admin,
     views_auth,
     views_incident,
+    views_review,
+    views_review_document,
+    views_review_items,
     views_sso,
 )
 
@@ -40,6 +43,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views_sso.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(views_incident.bp)
+    app.register_blueprint(views_review.bp)
+    app.register_blueprint(views_review_items.bp)
+    app.register_blueprint(views_review_document.bp)
     app.register_blueprint(views_account.bp)
     app.register_blueprint(views_admin.bp)
     app.register_blueprint(api.bp)

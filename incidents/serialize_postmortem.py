@@ -107,8 +107,9 @@ def change_json(change: PostmortemChange) -> dict[str, Any]:
     if change.before is not None or change.after is not None:
         diff = "".join(
             difflib.unified_diff(
-                (change.before or "").splitlines(keepends=True),
-                (change.after or "").splitlines(keepends=True),
+                # Every line ends in a newline, so a last line without one does not run into the next.
+                [line + "\n" for line in (change.before or "").splitlines()],
+                [line + "\n" for line in (change.after or "").splitlines()],
                 fromfile="before",
                 tofile="after",
             )

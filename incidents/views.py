@@ -14,11 +14,12 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from . import queries, reader, service, timefmt
+from . import queries, queries_postmortem, reader, service, timefmt
 from .database import get_session, open_session
 from .errors import BadRequest, DomainError
 from .forms import DeclareForm
 from .models import KEY_TIMES, IncidentRole, LabelKind, Status, Visibility
+from .models_postmortem import OPEN_ACTION_STATUSES
 from .rendering import render_markdown
 from .settings import severity_scale
 
@@ -55,7 +56,7 @@ def _healthz() -> Response:
 @bp.get("/")
 @login_required
 def home() -> str:
-    """Open incidents first, most severe first; then the most recently updated."""
+    """Open incidents first, most severe first; then the most recently updated, recent post-mortems and my open action items."""
     session = get_session()
     open_now = queries.list_incidents(
         session,
@@ -71,7 +72,21 @@ def home() -> str:
         sort="updated",
         limit=10,
     )
-    return render_template("incidents/home.html", open_now=open_now, recent=recent)
+    postmortems = queries_postmortem.recent_postmortems(session, viewer=current_user, limit=5)
+    mine = queries_postmortem.list_action_items(
+        session,
+        viewer=current_user,
+        filters=queries_postmortem.ActionItemFilter(owner_id=current_user.id, statuses=OPEN_ACTION_STATUSES),
+        limit=20,
+    )
+    return render_template(
+        "incidents/home.html",
+        open_now=open_now,
+        recent=recent,
+        postmortems=postmortems,
+        my_items=mine,
+        today=date.today(),
+    )
 
 
 @bp.get("/incidents")

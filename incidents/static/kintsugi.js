@@ -32,4 +32,21 @@
   }
   tick();
   setInterval(tick, 1000);
+
+  // The review saves one section per form: before leaving with another section's text unsaved, ask.
+  var dirty = new Set();
+  document.querySelectorAll("form.section-form textarea").forEach(function (box) {
+    var saved = box.value;
+    box.addEventListener("input", function () {
+      if (box.value !== saved) { dirty.add(box); } else { dirty.delete(box); }
+    });
+  });
+  document.querySelectorAll("form.section-form").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("textarea").forEach(function (box) { dirty.delete(box); });
+    });
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty.size) { event.preventDefault(); event.returnValue = ""; }
+  });
 })();
