@@ -79,7 +79,7 @@ def _alerts(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     detection = incident.detected_at
     lines = [f"Detected {_when(incident, detection)}, {timefmt.duration(incident.durations()['time_to_detect'])} after impact began."]
     if alerts:
-        lines += ["", "Alerts and pages:"]
+        lines += ["", "Alerts and pages:", ""]
         lines += [f"- {_when(incident, e.occurred_at)} ({e.source.value}): {_first_line(e.text)}" for e in alerts]
     lines += ["", "How was the problem discovered: monitoring, a person, a customer?"]
     return "\n".join(lines)

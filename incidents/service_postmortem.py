@@ -14,7 +14,7 @@ from . import postmortem_templates, validation
 from .access import ensure_can_see, ensure_can_write
 from .blameless import check_language
 from .errors import Conflict, InvalidInput, NotFound
-from .models import TEXT_MAX, EntryKind, Incident, TimelineEntry, User, utcnow
+from .models import TEXT_MAX, EntryKind, Incident, Source, TimelineEntry, User, utcnow
 from .models_postmortem import (
     ActionPriority,
     AgreedTimelineEntry,
@@ -167,6 +167,29 @@ def set_agreed_timeline(session: Session, *, actor: User, postmortem_id: int, en
     after = sorted(chosen)
     if after != before:
         _log(session, postmortem, actor, "timeline", f"Agreed timeline: {len(after)} entries.", str(before), str(after))
+    session.commit()
+    return postmortem
+
+
+def add_meeting_entry(
+    session: Session, *, actor: User, postmortem_id: int, text: str, occurred_at: datetime | None = None
+) -> Postmortem:
+    """Add what the meeting found to the incident's timeline and to the agreed timeline, at once."""
+    postmortem = _editable(session, actor, postmortem_id)
+    now = utcnow()
+    entry = TimelineEntry(
+        incident_id=postmortem.incident_id,
+        occurred_at=validation.past_time(occurred_at, field="occurred_at") if occurred_at else now,
+        recorded_at=now,
+        source=Source.WEB,
+        kind=EntryKind.NOTE,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        text=validation.text(text, field="text", limit=TEXT_MAX, required=True),
+    )
+    session.add(entry)
+    postmortem.agreed_timeline.append(AgreedTimelineEntry(entry=entry))
+    _log(session, postmortem, actor, "timeline", "Added an entry found in the meeting.", None, entry.text)
     session.commit()
     return postmortem
 

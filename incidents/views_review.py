@@ -10,11 +10,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from . import postmortem_templates, queries, service_postmortem, service_timeline
+from . import postmortem_templates, queries, service_postmortem
 from .database import get_session
 from .errors import Conflict
 from .forms import AgreedTimelineForm, ConfirmForm, MeetingEntryForm, ReviewForm, SectionForm, StartPostmortemForm
-from .models import EntryKind, Source
 from .review_page import (
     Page,
     PostmortemArea,
@@ -133,21 +132,12 @@ def add_meeting_entry(postmortem_id: int) -> Response | Page:
     form = MeetingEntryForm()
 
     def apply() -> Any:
-        session = get_session()
-        # Checked first, so a published review does not gain a stray timeline entry.
-        postmortem = service_postmortem.editable_postmortem(session, actor=current_user, postmortem_id=postmortem_id)
-        agreed = [a.entry_id for a in postmortem.agreed_timeline]
-        entry, _ = service_timeline.record_timeline_entry(
-            session,
+        return service_postmortem.add_meeting_entry(
+            get_session(),
             actor=current_user,
-            incident_id=postmortem.incident_id,
+            postmortem_id=postmortem_id,
             text=form.text.data or "",
             occurred_at=wall_clock(form.occurred_at.data, "occurred_at"),
-            kind=EntryKind.NOTE,
-            source=Source.WEB,
-        )
-        return service_postmortem.set_agreed_timeline(
-            session, actor=current_user, postmortem_id=postmortem_id, entry_ids=[*agreed, entry.id]
         )
 
     return act(postmortem_id, form, apply, anchor="timeline", meeting_form=form)

@@ -213,4 +213,8 @@ def test_core_flow_without_javascript_and_on_a_phone(app: Flask, chromium: Any, 
     # Nothing is wider than the phone's screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "incident-phone-no-js")
+    for path in ("/", "/incidents"):
+        page.goto(base_url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    screenshot(page, "list-phone")
     context.close()
