@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -246,11 +247,38 @@ def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
         severity_form=severity_form,
         roles_form=forms.get("roles_form") or _roles_form(incident),
         key_times_form=key_times_form,
+        tz=ZoneInfo(zone),
+        entry_action=_EntryActions(incident.id, {"zone": zone_choice} if zone_choice else {}),
         mark_form=MarkEntryForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         running=_running(incident),
     )
     return (page, status) if status != 200 else page
+
+
+class _EntryActions:
+    """The URL of an action on a timeline entry, routed once per page and endpoint rather than per entry.
+
+    url_for costs tens of microseconds; an incident page with 2,000 entries asks for 6,000 of them.
+    """
+
+    # An entry id that cannot occur in a real URL; where url_for puts it, the real id goes.
+    _SLOT = 9_181_726_354_453_627_181
+
+    def __init__(self, incident_id: int, query: dict[str, Any]) -> None:
+        self.incident_id = incident_id
+        self.query = query
+        self.parts: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, endpoint: str, entry_id: int) -> str:
+        """The URL of endpoint for this entry, exactly as url_for gives it."""
+        parts = self.parts.get(endpoint)
+        if parts is None:
+            url = url_for(endpoint, incident_id=self.incident_id, entry_id=self._SLOT, **self.query)
+            before, slot, after = url.partition(str(self._SLOT))
+            assert slot and str(self._SLOT) not in after, url
+            parts = self.parts[endpoint] = (before, after)
+        return f"{parts[0]}{entry_id}{parts[1]}"
 
 
 def _running(incident: Incident) -> dict[str, str]:
