@@ -192,7 +192,11 @@ def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> ColumnElement[boo
         equal_before = [keys[i][0] == values[i] for i in range(position)]
         beyond = column < values[position] if descending else column > values[position]
         clauses.append(and_(*equal_before, beyond))
-    return or_(false(), *clauses)
+    # Implied by the OR below, but only this plain range lets the planner seek an index to the
+    # cursor; without it every page scans from the first row (an export turned quadratic).
+    first, descending = keys[0]
+    bound = first <= values[0] if descending else first >= values[0]
+    return and_(bound, or_(false(), *clauses))
 
 
 def _filtered(query: Select[Any], filters: IncidentFilter) -> Select[Any]:
