@@ -20,7 +20,9 @@ from .models import (
     EntryKind,
     Incident,
     IncidentLabel,
+    IncidentRole,
     LabelKind,
+    RoleAssignment,
     Source,
     Status,
     TimelineEntry,
@@ -103,18 +105,56 @@ def list_incidents(
     return IncidentPage(incidents=rows[:limit], next_cursor=next_cursor, filters=filters, sort=sort)
 
 
-def iter_incidents(
-    session: Session, *, viewer: User, filters: IncidentFilter, sort: str = "newest", batch: int = 200
-) -> Iterator[Incident]:
-    """Every incident the viewer may see that matches, in order, a page at a time (for exports)."""
-    cursor = None
+@dataclass(frozen=True)
+class IncidentLine:
+    """An incident as an export writes it: its columns, its label values by kind (sorted), its commanders."""
+
+    incident: Any  # a row of the incidents table: the Incident's columns by name, without an entity
+    labels: dict[LabelKind, list[str]]
+    commanders: list[str]
+
+
+def iter_incident_lines(
+    session: Session, *, viewer: User, filters: IncidentFilter, sort: str = "newest", batch: int = 500
+) -> Iterator[IncidentLine]:
+    """Every incident the viewer may see that matches, in order, a page at a time, as plain rows (for exports).
+
+    Plain rows, not entities: building an Incident with its labels and roles cost ~9 objects a row,
+    most of an export's time; memory stays flat however long the export.
+    """
+    if sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}", field="sort")
+    keys = _sort_keys(sort)
+    query = _filtered(select(Incident.__table__).where(visible_to(viewer)), filters, session.get_bind().dialect.name)
+    query = query.order_by(*(column.desc() if descending else column.asc() for column, descending in keys))
+    after: list[Any] | None = None
     while True:
-        page = list_incidents(session, viewer=viewer, filters=filters, cursor=cursor, limit=batch, sort=sort)
-        yield from page.incidents
-        session.expunge_all()  # keep memory flat however long the export
-        if page.next_cursor is None:
+        page = query if after is None else query.where(_after(keys, after))
+        rows = session.execute(page.limit(batch)).all()
+        if not rows:
             return
-        cursor = page.next_cursor
+        ids = [row.id for row in rows]
+        labels: dict[int, dict[LabelKind, list[str]]] = {i: {} for i in ids}
+        for incident_id, kind, value in session.execute(
+            select(IncidentLabel.incident_id, IncidentLabel.kind, IncidentLabel.value).where(
+                IncidentLabel.incident_id.in_(ids)
+            )
+        ):
+            labels[incident_id].setdefault(kind, []).append(value)
+        commanders: dict[int, list[str]] = {i: [] for i in ids}
+        for incident_id, name in session.execute(
+            select(RoleAssignment.incident_id, User.name)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(RoleAssignment.incident_id.in_(ids), RoleAssignment.role == IncidentRole.COMMANDER)
+            .order_by(RoleAssignment.id)
+        ):
+            commanders[incident_id].append(name)
+        for row in rows:
+            by_kind = {kind: sorted(values) for kind, values in labels[row.id].items()}
+            yield IncidentLine(incident=row, labels=by_kind, commanders=commanders[row.id])
+        if len(rows) < batch:
+            return
+        after = _key_values(rows[-1], sort)
 
 
 def list_timeline(
@@ -175,7 +215,8 @@ def _severity_rank() -> ColumnElement[int]:
     return case({name: rank for rank, name in enumerate(scale)}, value=Incident.severity, else_=len(scale))
 
 
-def _key_values(incident: Incident, sort: str) -> list[Any]:
+def _key_values(incident: Any, sort: str) -> list[Any]:
+    """The sort keys of an incident (an entity or a row of its table), as a cursor holds them."""
     if sort == "updated":
         return [incident.updated_at, incident.id]
     if sort == "severity":
