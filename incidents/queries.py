@@ -26,6 +26,7 @@ from .models import (
     Source,
     Status,
     TimelineEntry,
+    TimelineEntryRevision,
     User,
 )
 from .settings import severity_scale
@@ -175,8 +176,9 @@ def list_timeline(
         query = query.where(TimelineEntry.kind.in_(filters.kinds))
     if filters.key_moments_only:
         query = query.where(TimelineEntry.is_key_moment.is_(True))
+    # Who made each correction comes with it: loaded one by one, it was a query per reviser.
     query = query.order_by(TimelineEntry.occurred_at, TimelineEntry.id).options(
-        selectinload(TimelineEntry.revisions)
+        selectinload(TimelineEntry.revisions).joinedload(TimelineEntryRevision.revised_by)
     )
     return list(session.scalars(query))
 
