@@ -1,7 +1,11 @@
-"""What the incident page shows beyond the record itself: the roles form and which durations still count."""
+"""What the incident page shows beyond the record itself: the roles form, which durations still count,
+and the URLs of each timeline entry's actions."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import url_for
 from wtforms import SelectChoice
 
 from . import queries
@@ -45,3 +49,28 @@ def roles_form(incident: Incident | None = None) -> RolesForm:
             getattr(form, role.value).data = next((u.email for u in incident.holders(role)), "")
         form.participants.data = [u.email for u in incident.holders(IncidentRole.PARTICIPANT)]
     return form
+
+
+class EntryActions:
+    """The URL of an action on a timeline entry, routed once per page and endpoint rather than per entry.
+
+    url_for costs tens of microseconds; an incident page with 2,000 entries asks for 6,000 of them.
+    """
+
+    # An entry id that cannot occur in a real URL; where url_for puts it, the real id goes.
+    _SLOT = 9_181_726_354_453_627_181
+
+    def __init__(self, incident_id: int, query: dict[str, Any]) -> None:
+        self.incident_id = incident_id
+        self.query = query
+        self.parts: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, endpoint: str, entry_id: int) -> str:
+        """The URL of endpoint for this entry, exactly as url_for gives it."""
+        parts = self.parts.get(endpoint)
+        if parts is None:
+            url = url_for(endpoint, incident_id=self.incident_id, entry_id=self._SLOT, **self.query)
+            before, slot, after = url.partition(str(self._SLOT))
+            assert slot and str(self._SLOT) not in after, url
+            parts = self.parts[endpoint] = (before, after)
+        return f"{parts[0]}{entry_id}{parts[1]}"

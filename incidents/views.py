@@ -122,7 +122,7 @@ def export_csv() -> Response:
     def lines() -> Iterator[str]:
         # A session of the stream's own: the request's is closed before the stream ends.
         with open_session() as session:
-            yield from _csv_lines(queries.iter_incidents(session, viewer=viewer, filters=filters, sort=sort))
+            yield from _csv_lines(queries.iter_incident_lines(session, viewer=viewer, filters=filters, sort=sort))
 
     response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=incidents.csv"
@@ -204,11 +204,12 @@ def _args_without(name: str) -> dict[str, Any]:
 CSV_COLUMNS = ["id", "title", "severity", "status", "visibility", "services", "teams", "tags", "commander", *KEY_TIMES]
 
 
-def _csv_lines(incidents: Iterator[Any]) -> Iterator[str]:
+def _csv_lines(lines: Iterator[queries.IncidentLine]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for incident in incidents:
+    for line in lines:
+        incident = line.incident
         writer.writerow(
             [
                 incident.id,
@@ -216,10 +217,10 @@ def _csv_lines(incidents: Iterator[Any]) -> Iterator[str]:
                 incident.severity,
                 incident.status.value,
                 incident.visibility.value,
-                ";".join(incident.label_values(LabelKind.SERVICE)),
-                ";".join(incident.label_values(LabelKind.TEAM)),
-                ";".join(incident.label_values(LabelKind.TAG)),
-                ", ".join(u.name for u in incident.holders(IncidentRole.COMMANDER)),
+                ";".join(line.labels.get(LabelKind.SERVICE, ())),
+                ";".join(line.labels.get(LabelKind.TEAM, ())),
+                ";".join(line.labels.get(LabelKind.TAG, ())),
+                ", ".join(line.commanders),
                 *((getattr(incident, name).isoformat() if getattr(incident, name) else "") for name in KEY_TIMES),
             ]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -23,7 +24,7 @@ from .forms import (
     SeverityForm,
     StatusForm,
 )
-from .incident_page import roles_form, running_durations
+from .incident_page import EntryActions, roles_form, running_durations
 from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status, utcnow
 from .settings import severity_scale
 from .views import wall_clock
@@ -232,6 +233,8 @@ def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
         severity_form=severity_form,
         roles_form=forms.get("roles_form") or roles_form(incident),
         key_times_form=key_times_form,
+        tz=ZoneInfo(zone),
+        entry_action=EntryActions(incident.id, {"zone": zone_choice} if zone_choice else {}),
         mark_form=MarkEntryForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         running=running_durations(incident),
