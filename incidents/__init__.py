@@ -19,6 +19,7 @@ from . import (
     views_account,
     views_admin,
     views_auth,
+    views_entry,
     views_incident,
     views_review,
     views_review_document,
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views_sso.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(views_incident.bp)
+    app.register_blueprint(views_entry.bp)
     app.register_blueprint(views_review.bp)
     app.register_blueprint(views_review_items.bp)
     app.register_blueprint(views_review_document.bp)

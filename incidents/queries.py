@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .access import ensure_admin, ensure_can_see, visible_to
 from .blameless import Finding, check_language
-from .errors import BadRequest
+from .errors import BadRequest, NotFound
 from .models import (
     ApiToken,
     EntryKind,
@@ -182,6 +182,15 @@ def list_timeline(
         selectinload(TimelineEntry.revisions).joinedload(TimelineEntryRevision.revised_by)
     )
     return list(session.scalars(query))
+
+
+def get_timeline_entry(session: Session, *, viewer: User, incident_id: int, entry_id: int) -> TimelineEntry:
+    """One live entry of an incident the viewer may see, or NotFound."""
+    get_incident(session, viewer=viewer, incident_id=incident_id)
+    entry = session.get(TimelineEntry, entry_id)
+    if entry is None or entry.incident_id != incident_id or entry.deleted_at is not None:
+        raise NotFound(f"timeline entry {entry_id} not found in incident {incident_id}")
+    return entry
 
 
 def active_users(session: Session) -> list[User]:

@@ -272,3 +272,26 @@ def test_history_shows_the_time_before_in_the_readers_zone(app: Flask, kim: Flas
     page = kim.get(url).get_data(as_text=True)
     assert "Before: “failover” at Wed 2026-07-01 10:00 CEST" in page
     assert "10:05:00 CEST" in page
+
+
+def test_an_entry_is_corrected_on_its_own_page(app: Flask, kim: FlaskClient) -> None:
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc))
+    url = f"/incidents/{incident_id}"
+    post(kim, url + "/timeline", {"text": "failover", "kind": "action", "occurred_at": "2026-07-01T10:00"}, url)
+    with app.app_context():
+        entry = get_session().scalar(select(TimelineEntry).where(TimelineEntry.text == "failover"))
+        assert entry is not None
+    edit = f"{url}/timeline/{entry.id}/edit"
+    page = kim.get(url).get_data(as_text=True)
+    assert f'href="{edit}"' in page and page.count('name="is_key_moment"') == 1  # only the add form's
+    form = kim.get(edit).get_data(as_text=True)
+    assert 'value="2026-07-01T10:00:00"' in form and "failover</textarea>" in form and "In Europe/Berlin." in form
+    token = csrf_of(form)
+    response = kim.post(f"{url}/timeline/{entry.id}/correct", data={"csrf_token": token, "text": "failover to eu-west", "kind": "action", "occurred_at": "2026-07-01T10:02"})
+    assert response.status_code == 302
+    assert "failover to eu-west" in kim.get(url).get_data(as_text=True)
+    assert kim.post(f"{url}/timeline/{entry.id}/delete", data={"csrf_token": token}).status_code == 302
+    assert kim.get(edit).status_code == 404
+    make_user(app, "lee@example.com")
+    secret = declare(app, "lee@example.com", visibility=Visibility.RESTRICTED)
+    assert kim.get(f"/incidents/{secret}/timeline/1/edit").status_code == 404

@@ -1,0 +1,37 @@
+"""A timeline entry's own page: correct it or delete it. The incident page links here, so that it
+does not carry a correction form for each of its entries."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from . import queries, reader, timefmt
+from .database import get_session
+from .forms import ConfirmForm, CorrectEntryForm
+
+bp = Blueprint("entry", __name__, url_prefix="/incidents/<int:incident_id>/timeline/<int:entry_id>")
+
+
+@bp.get("/edit")
+@login_required
+def edit(incident_id: int, entry_id: int) -> str:
+    """The correction form for one entry, filled with what it says now, and its delete button."""
+    entry = queries.get_timeline_entry(get_session(), viewer=current_user, incident_id=incident_id, entry_id=entry_id)
+    zone = reader.display_zone()
+    form = CorrectEntryForm(
+        formdata=None,
+        text=entry.text,
+        occurred_at=timefmt.wall_clock_value(entry.occurred_at, zone),
+        kind=entry.kind.value,
+        evidence_url=entry.evidence_url or "",
+        is_key_moment=entry.is_key_moment,
+    )
+    return render_template(
+        "incidents/entry_edit.html",
+        entry=entry,
+        form=form,
+        zone=zone,
+        zone_choice=request.args.get("zone") or None,
+        confirm_form=ConfirmForm(formdata=None),
+    )
