@@ -59,6 +59,8 @@ class AlertSignal:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     occurred_at: datetime | None = None
+    # When the sender first told someone (PagerDuty's trigger); else when it reached us.
+    detected_at: datetime | None = None
     # (what it is, url): the first goes on the alert's entry, the others become evidence entries.
     links: tuple[tuple[str, str], ...] = ()
     actor_name: str = ""

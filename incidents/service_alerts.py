@@ -245,7 +245,9 @@ def _declare(
     session: Session, signal: AlertSignal, rule: RoutingRule, *, started: datetime, received_at: datetime
 ) -> Incident:
     """Declare an incident from its first alert: impact began when the alert started, detection when it reached us."""
-    detected = max(_past(received_at, utcnow()), started)
+    # Delivery can lag (retries while we were down): the sender's own notification time wins when earlier.
+    noticed = min(signal.detected_at or received_at, received_at)
+    detected = max(_past(noticed, utcnow()), started)
     severity = severity_for(signal.severity_hint, rule, severity_scale())
     incident = Incident(
         title=_clip(signal.title or signal.name, TITLE_MAX) or f"{sender_name(signal.source)} alert",

@@ -6,13 +6,14 @@ from flask import Flask
 
 from . import receiving, rules
 from .alertmanager import views as alertmanager_views
+from .pagerduty import views as pagerduty_views
 
 
 def init_app(app: Flask) -> None:
     """Check the routing rules, then register the senders' endpoints (exempt from CSRF: they authenticate)."""
     app.extensions[receiving.RULES] = rules.load_rules(app.config)
     csrf = app.extensions.get("csrf")
-    for blueprint in (alertmanager_views.bp,):
+    for blueprint in (alertmanager_views.bp, pagerduty_views.bp):
         if csrf is not None:
             csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

@@ -115,3 +115,63 @@ def timeline_texts(app: Flask, incident_id: int) -> list[str]:
                 .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
             )
         )
+
+
+PD_SECRET = "pd-test-secret"
+
+
+def pd_event(
+    event_type: str = "incident.triggered",
+    *,
+    event_id: str = "01KB4Q7ZV3M9T6X2R8N5C1D0EF",
+    incident_id: str = "Q1KB2INC0042",
+    occurred_at: str | None = None,
+    urgency: str = "high",
+    agent: str | None = "Bob Oncall",
+    **data: Any,
+) -> dict[str, Any]:
+    """A PagerDuty V3 webhook body; incident data unless data says otherwise."""
+    from datetime import datetime, timezone
+
+    when = occurred_at or datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    incident = {
+        "id": incident_id,
+        "type": "incident",
+        "html_url": f"https://acme.pagerduty.com/incidents/{incident_id}",
+        "number": 4242,
+        "status": event_type.rsplit(".", 1)[-1],
+        "incident_key": "beb69e792e2dfd2e",
+        "created_at": "2026-11-22T06:00:04Z",
+        "title": "[FIRING:2] HighErrorRate checkout",
+        "service": {"id": "PSVC001", "summary": "Checkout API", "type": "service_reference"},
+        "assignees": [{"id": "PUSR0BOB", "summary": "Bob Oncall", "type": "user_reference"}],
+        "priority": None,
+        "urgency": urgency,
+    }
+    user = {"id": "PUSR0BOB", "summary": agent, "type": "user_reference"} if agent else None
+    return {
+        "event": {
+            "id": event_id,
+            "event_type": event_type,
+            "resource_type": "incident",
+            "occurred_at": when,
+            "agent": user,
+            "client": None,
+            "data": data or incident,
+        }
+    }
+
+
+def pd_post(client: Any, payload: Any, *, secret: str = PD_SECRET, webhook_id: str | None = None, signature: str | None = None) -> Any:
+    """Deliver to /integrations/pagerduty, signed as PagerDuty signs: v1=HMAC-SHA256 of the raw body."""
+    import hashlib
+    import hmac
+    import uuid
+
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {
+        "X-PagerDuty-Signature": signature or "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        "X-Webhook-Id": webhook_id or str(uuid.uuid4()),
+        "User-Agent": "PagerDuty-Webhook/V3.0",
+    }
+    return post_json(client, "/integrations/pagerduty", body, headers)
