@@ -6,6 +6,8 @@ from flask import Flask
 
 from . import receiving, rules
 from .alertmanager import views as alertmanager_views
+from .grafana import views as grafana_views
+from .opsgenie import views as opsgenie_views
 from .pagerduty import views as pagerduty_views
 
 
@@ -13,7 +15,7 @@ def init_app(app: Flask) -> None:
     """Check the routing rules, then register the senders' endpoints (exempt from CSRF: they authenticate)."""
     app.extensions[receiving.RULES] = rules.load_rules(app.config)
     csrf = app.extensions.get("csrf")
-    for blueprint in (alertmanager_views.bp, pagerduty_views.bp):
+    for blueprint in (alertmanager_views.bp, pagerduty_views.bp, opsgenie_views.bp, grafana_views.bp):
         if csrf is not None:
             csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

@@ -175,3 +175,42 @@ def pd_post(client: Any, payload: Any, *, secret: str = PD_SECRET, webhook_id: s
         "User-Agent": "PagerDuty-Webhook/V3.0",
     }
     return post_json(client, "/integrations/pagerduty", body, headers)
+
+
+OG_TOKEN = "og-test-token"
+
+
+def og_action(
+    action: str = "Create",
+    *,
+    alert_id: str = "7c1d9e52-3b8a-4f60-a1d2-9e8f7a6b5c4d",
+    priority: str = "P1",
+    updated_ns: int | None = None,
+    username: str = "bob@acme.example",
+    **alert: Any,
+) -> dict[str, Any]:
+    """An Opsgenie webhook body: createdAt in epoch milliseconds, updatedAt in nanoseconds."""
+    import time
+
+    now_ns = time.time_ns()
+    body = {
+        "alertId": alert_id,
+        "message": "HighErrorRate on checkout",
+        "tags": ["sev1", "checkout"],
+        "tinyId": "1187",
+        "entity": "checkout-api",
+        "alias": "HighErrorRate/checkout",
+        "createdAt": (now_ns - 60_000_000_000) // 1_000_000,
+        "updatedAt": updated_ns or now_ns,
+        "username": username,
+        "source": "Prometheus",
+        "priority": priority,
+        **alert,
+    }
+    return {"action": action, "alert": body, "source": {"name": "", "type": "web"},
+            "integrationId": "0a9b8c7d", "integrationName": "Kintsugi"}
+
+
+def og_post(client: Any, payload: Any, token: str = OG_TOKEN) -> Any:
+    """Deliver to /integrations/opsgenie with the secret header Opsgenie's integration is set to send."""
+    return post_json(client, "/integrations/opsgenie", payload, {"X-Kintsugi-Token": token})

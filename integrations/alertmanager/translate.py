@@ -12,6 +12,7 @@ from ..payloads import Unreadable, json_object, labels, sender_time, short_key, 
 
 SERVICE_LABELS = ("service", "app", "job")
 SUMMARY_ANNOTATIONS = ("summary", "description", "message")
+GRAFANA_LINKS = (("dashboard", "dashboardURL"), ("panel", "panelURL"))
 LINK_ANNOTATIONS = (("runbook", "runbook_url"), ("runbook", "runbook"), ("dashboard", "dashboard_url"))
 
 
@@ -55,6 +56,8 @@ def alert_signal(alert: Any, *, group_key: str, source: Source) -> AlertSignal:
     if text(alert.get("generatorURL")):
         links.append(("graph", text(alert.get("generatorURL"))))
     links.extend((what, annotations[key]) for what, key in LINK_ANNOTATIONS if annotations.get(key))
+    # Grafana adds links of its own to each alert.
+    links.extend((what, text(alert.get(key))) for what, key in GRAFANA_LINKS if text(alert.get(key)))
     return AlertSignal(
         source=source,
         alert_key=short_key(fingerprint, 200),
