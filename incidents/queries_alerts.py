@@ -8,6 +8,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from .access import ensure_admin
+from .errors import NotFound
 from .models import (
     AlertOccurrence,
     Delivery,
@@ -123,3 +124,11 @@ def deliveries_to_replay(session: Session, *, delivery_ids: Sequence[int] = ()) 
     else:
         query = query.where(Delivery.outcome == DeliveryOutcome.UNDECIPHERABLE)
     return session.scalars(query).all()
+
+
+def delivery_content(session: Session, *, delivery_id: int) -> tuple[Source, bytes]:
+    """Who sent a stored delivery and its raw body."""
+    row = session.execute(select(Delivery.source, Delivery.body).where(Delivery.id == delivery_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"delivery {delivery_id} not found")
+    return row[0], row[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import receiving, rules
+from . import cli, receiving, rules, views_admin
 from .alertmanager import views as alertmanager_views
 from .grafana import views as grafana_views
 from .opsgenie import views as opsgenie_views
@@ -19,3 +19,5 @@ def init_app(app: Flask) -> None:
         if csrf is not None:
             csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
+    app.register_blueprint(views_admin.bp)
+    app.cli.add_command(cli.integrations_cli)
