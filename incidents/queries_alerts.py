@@ -25,15 +25,16 @@ from .models import (
 OPEN_STATUSES = (Status.INVESTIGATING, Status.MITIGATED)
 
 
-def occurrence(session: Session, *, source: Source, alert_key: str, occurrence_key: str) -> AlertOccurrence | None:
-    """The stored occurrence of an alert, if seen before."""
-    return session.scalar(
-        select(AlertOccurrence).where(
-            AlertOccurrence.source == source,
-            AlertOccurrence.alert_key == alert_key,
-            AlertOccurrence.occurrence_key == occurrence_key,
-        )
+def occurrences_of_alerts(
+    session: Session, *, source: Source, alert_keys: Sequence[str]
+) -> dict[tuple[str, str], AlertOccurrence]:
+    """The stored occurrences of these alerts, by (alert_key, occurrence_key): one query for a whole group."""
+    if not alert_keys:
+        return {}
+    found = session.scalars(
+        select(AlertOccurrence).where(AlertOccurrence.source == source, AlertOccurrence.alert_key.in_(set(alert_keys)))
     )
+    return {(o.alert_key, o.occurrence_key): o for o in found}
 
 
 def latest_occurrence(session: Session, *, source: Source, alert_key: str) -> AlertOccurrence | None:

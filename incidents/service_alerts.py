@@ -170,9 +170,22 @@ def _apply(
         _undecipherable(delivery, translation.problem)
         return ()
     touched: dict[int, None] = {}
+    # Alertmanager re-sends the whole group each time: look its alerts up at once, not one by one.
+    known: dict[tuple[Source, str], dict[tuple[str, str], AlertOccurrence]] = {}
+    for source in {c.source for c in translation.commands if isinstance(c, AlertSignal)}:
+        keys = [_clip(c.alert_key, KEY_MAX) for c in translation.commands if isinstance(c, AlertSignal) and c.source is source]
+        by_key = queries_alerts.occurrences_of_alerts(session, source=source, alert_keys=keys)
+        known.update({(source, alert_key): {} for alert_key in keys})
+        for (alert_key, occurrence_key), found in by_key.items():
+            known[(source, alert_key)][(alert_key, occurrence_key)] = found
+    # The alerts of a group share their dedup key and service: find their incident once.
+    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None] = {}
     for command in translation.commands:
         if isinstance(command, AlertSignal):
-            incident = _apply_signal(session, command, rules, received_at=delivery.received_at)
+            seen = known[(command.source, _clip(command.alert_key, KEY_MAX))]
+            incident = _apply_signal(
+                session, command, rules, received_at=delivery.received_at, seen=seen, open_incidents=open_incidents
+            )
         else:
             incident = _apply_response(session, command)
         if incident is not None:
@@ -183,16 +196,24 @@ def _apply(
 
 
 def _apply_signal(
-    session: Session, signal: AlertSignal, rules: Sequence[RoutingRule], *, received_at: datetime
+    session: Session,
+    signal: AlertSignal,
+    rules: Sequence[RoutingRule],
+    *,
+    received_at: datetime,
+    seen: dict[tuple[str, str], AlertOccurrence],
+    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None],
 ) -> Incident | None:
-    """Record an alert occurrence firing or resolving; declare or attach per the rules."""
+    """Record an alert occurrence firing or resolving; declare or attach per the rules.
+
+    seen holds the stored occurrences of this alert, and gets the ones created here; open_incidents
+    remembers, for this delivery, the open incident of a dedup key and service.
+    """
     now = utcnow()
     rule = route(rules, signal.source, signal.facts)
     alert_key = _clip(signal.alert_key, KEY_MAX)
     occurrence_key = _clip(signal.occurrence_key, 64)
-    occurrence = queries_alerts.occurrence(
-        session, source=signal.source, alert_key=alert_key, occurrence_key=occurrence_key
-    )
+    occurrence = seen.get((alert_key, occurrence_key))
     if occurrence is None:
         started = _past(signal.started_at or signal.occurred_at or received_at, now)
         occurrence = AlertOccurrence(
@@ -207,10 +228,12 @@ def _apply_signal(
             started_at=started,
             ended_at=_resolved_at(signal, now),
         )
-        incident = _incident_for(session, signal, rule, started=started, received_at=received_at)
+        incident = _incident_for(
+            session, signal, rule, started=started, received_at=received_at, open_incidents=open_incidents
+        )
         occurrence.incident_id = incident.id if incident is not None else None
         session.add(occurrence)
-        session.flush()
+        seen[(alert_key, occurrence_key)] = occurrence
     elif occurrence.state == AlertState.FIRING.value and signal.state is AlertState.RESOLVED:
         occurrence.state = AlertState.RESOLVED.value
         occurrence.ended_at = _resolved_at(signal, now)
@@ -222,23 +245,33 @@ def _apply_signal(
         return None
     _record_signal(session, incident, signal, now)
     if signal.state is AlertState.RESOLVED:
-        session.flush()
         _mitigate_if_all_resolved(session, incident, signal, rule, now)
     return incident
 
 
 def _incident_for(
-    session: Session, signal: AlertSignal, rule: RoutingRule, *, started: datetime, received_at: datetime
+    session: Session,
+    signal: AlertSignal,
+    rule: RoutingRule,
+    *,
+    started: datetime,
+    received_at: datetime,
+    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None],
 ) -> Incident | None:
     if rule.action is RouteAction.RECORD:
         return None
-    found = queries_alerts.open_incident_for(
-        session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
-    )
+    key = (signal.source, signal.dedup_key, signal.service)
+    if key in open_incidents:
+        found = open_incidents[key]
+    else:
+        found = open_incidents[key] = queries_alerts.open_incident_for(
+            session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
+        )
     # A resolution we never saw firing joins an open incident but never declares one.
     if found is not None or rule.action is RouteAction.ATTACH or signal.state is AlertState.RESOLVED:
         return found
-    return _declare(session, signal, rule, started=started, received_at=received_at)
+    declared = open_incidents[key] = _declare(session, signal, rule, started=started, received_at=received_at)
+    return declared
 
 
 def _declare(
@@ -299,7 +332,7 @@ def _record_signal(session: Session, incident: Incident, signal: AlertSignal, no
         now,
     )
     links = [(what, url) for what, url in signal.links if _link(url)]
-    created = _add_entry(
+    _add_entry(
         session,
         incident,
         source=signal.source,
@@ -310,8 +343,6 @@ def _record_signal(session: Session, incident: Incident, signal: AlertSignal, no
         external_id=signal.event_id,
         evidence_url=links[0][1] if links else None,
     )
-    if not created:
-        return
     for n, (what, url) in enumerate(links[1:], start=1):
         _add_entry(
             session,
@@ -401,11 +432,13 @@ def _add_entry(
     external_id: str,
     evidence_url: str | None = None,
     is_key_moment: bool = False,
-) -> bool:
-    """Add a timeline entry unless the sender's event is recorded already; whether it was added."""
+) -> None:
+    """Add a timeline entry for a sender's event.
+
+    The caller knows the event is new: an occurrence's state changed, or (for responder actions) it
+    looked. A concurrent twin still fails on (source, external_id) and the delivery starts over.
+    """
     external_id = _clip(external_id, KEY_MAX)
-    if queries_alerts.entry_recorded(session, source=source, external_id=external_id):
-        return False
     now = utcnow()
     session.add(
         TimelineEntry(
@@ -422,8 +455,6 @@ def _add_entry(
             external_id=external_id,
         )
     )
-    session.flush()
-    return True
 
 
 def _resolved_at(signal: AlertSignal, now: datetime) -> datetime | None:
