@@ -39,7 +39,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from ceiling_app import metadata as ceiling_metadata  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -281,14 +283,11 @@ def run(backend: str, urls: tuple[str, str], workload: Workload, workers: int, t
         incidents = connection.scalar(select(func.count()).select_from(Incident)) or 0
         entries = connection.scalar(select(func.count()).select_from(TimelineEntry)) or 0
     engine.dispose()
+    ceiling_engine = create_engine(ceiling_url)
+    ceiling_metadata.create_all(ceiling_engine)
+    ceiling_engine.dispose()
     with gunicorn("ceiling_app:create_app()", ceiling_url, workers, threads, "--pythonpath", str(ROOT / "benchmarks")) as base:
-        ceiling_engine = create_engine(ceiling_url)
-        with ceiling_engine.begin() as connection:
-            connection.execute(text("CREATE TABLE IF NOT EXISTS ceiling_rows (id INTEGER PRIMARY KEY, body BYTEA NOT NULL)"
-                                    if backend == "postgres" else
-                                    "CREATE TABLE IF NOT EXISTS ceiling_rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"))
         ceiling = storm(base, workload.sends, ceiling=True)
-        ceiling_engine.dispose()
 
     total = len(workload.sends)
     rate, ceiling_rate = total / ours.seconds, total / ceiling.seconds
