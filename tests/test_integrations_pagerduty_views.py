@@ -162,3 +162,24 @@ def test_unicode_names_and_notes(pd_app: Flask, client: Any) -> None:
         incident = session.scalars(select(Incident)).one()
     assert incident.title == "Kassé 💥 «checkout»"
     assert "PagerDuty: acknowledged by Zoë Ørsted 山田" in timeline_texts(pd_app, incident.id)
+
+
+def test_without_a_webhook_id_an_identical_redelivery_is_still_recognised(pd_app: Flask, client: Any) -> None:
+    import hashlib
+    import hmac
+
+    body = json.dumps(pd_event()).encode()
+    signature = "v1=" + hmac.new(PD_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-PagerDuty-Signature": signature}
+    assert client.post("/integrations/pagerduty", data=body, headers=headers).get_json()["status"] == "applied"
+    assert client.post("/integrations/pagerduty", data=body, headers=headers).get_json()["status"] == "duplicate"
+    assert counts(pd_app)["deliveries"] == 1
+
+
+def test_a_ten_megabyte_body_is_refused_before_anything_is_stored(pd_app: Flask, client: Any) -> None:
+    event = pd_event()
+    event["event"]["data"]["title"] = "x" * (10 * 1024 * 1024)
+    answer = pd_post(client, event)
+    assert answer.status_code == 413
+    assert answer.get_json()["error"]["code"] == "request_entity_too_large"
+    assert counts(pd_app)["deliveries"] == 0
