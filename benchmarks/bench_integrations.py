@@ -9,7 +9,7 @@ exactly once), then the same load against a bare Flask endpoint that stores one 
 250 ms, zero lost.
 
     .venv/bin/python benchmarks/bench_integrations.py                      # both backends
-    .venv/bin/python benchmarks/bench_integrations.py --backend sqlite --deliveries 5000
+    .venv/bin/python benchmarks/bench_integrations.py --backend sqlite --deliveries 5000 --workers 2
 """
 
 from __future__ import annotations
@@ -311,14 +311,16 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--duplicates", type=float, default=0.2)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
+    # SQLite is the embedded default: one process (its writers would otherwise sleep on each other's
+    # locks); PostgreSQL is the scaled one: a worker per CPU.
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: 1 on SQLite, one per CPU on PostgreSQL)")
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     workload = build_workload(args.deliveries, args.duplicates)
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:
             urls = (f"sqlite:///{folder}/bench.db", f"sqlite:///{folder}/ceiling.db")
-            run("sqlite", urls, workload, args.workers, args.threads)
+            run("sqlite", urls, workload, args.workers or 1, args.threads)
     if args.backend in ("postgres", "both"):
         base = os.environ.get("KINTSUGI_BENCH_DATABASE_URL", PG_DEFAULT)
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -328,7 +330,7 @@ def main() -> None:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             urls = tuple(make_url(base).set(database=n).render_as_string(hide_password=False) for n in names)
-            run("postgres", (urls[0], urls[1]), workload, args.workers, args.threads)
+            run("postgres", (urls[0], urls[1]), workload, args.workers or max(2, os.cpu_count() or 2), args.threads)
         finally:
             with admin.connect() as connection:
                 for name in names:
