@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
@@ -43,13 +46,44 @@ from .models import (
 from .settings import severity_scale
 
 KEY_MAX = 255
+# A stored occurrence, or one of this delivery not yet written.
+Occurrence = AlertOccurrence | dict[str, Any]
+PENDING = "kintsugi.alert_writes"
+
+
+@dataclass
+class _Pending:
+    """New occurrences and entries of this delivery, written in one statement per table.
+
+    The ORM would insert them one by one (it reads each new id back); nothing here needs their ids.
+    """
+
+    occurrences: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _pending(session: Session) -> _Pending:
+    pending: _Pending = session.info.setdefault(PENDING, _Pending())
+    return pending
+
+
+def _write_pending(session: Session) -> None:
+    """Write what is pending, before anything reads those tables."""
+    pending = _pending(session)
+    if pending.occurrences:
+        session.execute(insert(AlertOccurrence), pending.occurrences)
+        pending.occurrences = []
+    if pending.entries:
+        session.execute(insert(TimelineEntry), pending.entries)
+        pending.entries = []
 
 
 def apply_translation(
     session: Session, delivery: Delivery, translation: Translation, rules: Sequence[RoutingRule]
 ) -> tuple[int, ...]:
     """Apply a translation's commands to the incidents, without committing; returns the incidents touched."""
-    delivery.processed_at = utcnow()
+    # A retried attempt starts afresh.
+    session.info[PENDING] = _Pending()
     if translation.problem is not None:
         mark_undecipherable(delivery, translation.problem)
         return ()
@@ -60,7 +94,7 @@ def apply_translation(
     for topic in sorted({f"{c.source.value}\x1f{c.dedup_key or c.alert_key}" for c in signals}):
         _take_turn(session, topic)
     # Alertmanager re-sends the whole group each time: look its alerts up at once, not one by one.
-    known: dict[tuple[Source, str], dict[tuple[str, str], AlertOccurrence]] = {}
+    known: dict[tuple[Source, str], dict[tuple[str, str], Occurrence]] = {}
     for source in {c.source for c in translation.commands if isinstance(c, AlertSignal)}:
         keys = [clip(c.alert_key, KEY_MAX) for c in translation.commands if isinstance(c, AlertSignal) and c.source is source]
         by_key = queries_alerts.occurrences_of_alerts(session, source=source, alert_keys=keys)
@@ -79,7 +113,9 @@ def apply_translation(
             incident = _apply_response(session, command)
         if incident is not None:
             touched.setdefault(incident.id, None)
+    _write_pending(session)
     delivery.outcome = DeliveryOutcome.APPLIED if translation.commands else DeliveryOutcome.IGNORED
+    delivery.processed_at = utcnow()
     delivery.problem = clip(translation.ignored or "", TEXT_MAX)
     return tuple(touched)
 
@@ -90,7 +126,7 @@ def _apply_signal(
     rules: Sequence[RoutingRule],
     *,
     received_at: datetime,
-    seen: dict[tuple[str, str], AlertOccurrence],
+    seen: dict[tuple[str, str], Occurrence],
     open_incidents: dict[tuple[Source, str | None, str | None], Incident | None],
 ) -> Incident | None:
     """Record an alert occurrence firing or resolving; declare or attach per the rules.
@@ -103,30 +139,36 @@ def _apply_signal(
     alert_key = clip(signal.alert_key, KEY_MAX)
     occurrence_key = clip(signal.occurrence_key, 64)
     occurrence = seen.get((alert_key, occurrence_key))
+    pending = _pending(session)
+    if isinstance(occurrence, dict) and not any(occurrence is row for row in pending.occurrences):
+        # Written already in this delivery: change the stored row from now on.
+        stored = queries_alerts.occurrences_of_alerts(session, source=signal.source, alert_keys=[alert_key])
+        occurrence = stored.get((alert_key, occurrence_key))
     if occurrence is None:
         started = _past(signal.started_at or signal.occurred_at or received_at, now)
-        occurrence = AlertOccurrence(
-            source=signal.source,
-            alert_key=alert_key,
-            occurrence_key=occurrence_key,
-            state=signal.state.value,
-            action=rule.action.value,
-            name=clip(signal.name, TITLE_MAX) or "alert",
-            service=clip(signal.service or "", LABEL_MAX) or None,
-            dedup_key=clip(signal.dedup_key or "", KEY_MAX) or None,
-            started_at=started,
-            ended_at=_resolved_at(signal, now),
-        )
         incident = _incident_for(
             session, signal, rule, started=started, received_at=received_at, open_incidents=open_incidents
         )
-        occurrence.incident_id = incident.id if incident is not None else None
-        session.add(occurrence)
-        seen[(alert_key, occurrence_key)] = occurrence
-    elif occurrence.state == AlertState.FIRING.value and signal.state is AlertState.RESOLVED:
-        occurrence.state = AlertState.RESOLVED.value
-        occurrence.ended_at = _resolved_at(signal, now)
-        incident = session.get(Incident, occurrence.incident_id) if occurrence.incident_id else None
+        row = {
+            "source": signal.source,
+            "alert_key": alert_key,
+            "occurrence_key": occurrence_key,
+            "state": signal.state.value,
+            "action": rule.action.value,
+            "incident_id": incident.id if incident is not None else None,
+            "name": clip(signal.name, TITLE_MAX) or "alert",
+            "service": clip(signal.service or "", LABEL_MAX) or None,
+            "dedup_key": clip(signal.dedup_key or "", KEY_MAX) or None,
+            "started_at": started,
+            "ended_at": _resolved_at(signal, now),
+            "first_seen_at": now,
+            "updated_at": now,
+        }
+        pending.occurrences.append(row)
+        seen[(alert_key, occurrence_key)] = row
+    elif _state(occurrence) == AlertState.FIRING.value and signal.state is AlertState.RESOLVED:
+        incident_id = _set_resolved(occurrence, _resolved_at(signal, now), now)
+        incident = session.get(Incident, incident_id) if incident_id else None
     else:
         # The same state again (a group re-sent every repeat_interval), or a late firing after its resolution.
         return None
@@ -136,6 +178,21 @@ def _apply_signal(
     if signal.state is AlertState.RESOLVED:
         _mitigate_if_all_resolved(session, incident, signal, rule, now)
     return incident
+
+
+def _state(occurrence: Occurrence) -> str:
+    return str(occurrence["state"]) if isinstance(occurrence, dict) else occurrence.state
+
+
+def _set_resolved(occurrence: Occurrence, ended_at: datetime | None, now: datetime) -> int | None:
+    """Mark an occurrence resolved (stored, or still pending); returns its incident's id."""
+    if isinstance(occurrence, dict):
+        occurrence.update(state=AlertState.RESOLVED.value, ended_at=ended_at, updated_at=now)
+        incident_id: int | None = occurrence["incident_id"]
+        return incident_id
+    occurrence.state = AlertState.RESOLVED.value
+    occurrence.ended_at = ended_at
+    return occurrence.incident_id
 
 
 def _incident_for(
@@ -153,6 +210,7 @@ def _incident_for(
     if key in open_incidents:
         found = open_incidents[key]
     else:
+        _write_pending(session)
         found = open_incidents[key] = queries_alerts.open_incident_for(
             session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
         )
@@ -280,6 +338,7 @@ def _mitigate_if_all_resolved(
     """When the rule says so, the last alert resolving marks the incident mitigated; a person resolves it."""
     if not rule.mitigate_when_resolved or incident.status is not Status.INVESTIGATING:
         return
+    _write_pending(session)
     if queries_alerts.has_firing_alerts(session, incident_id=incident.id):
         return
     at = _past(signal.ended_at or signal.occurred_at or now, now)
@@ -302,6 +361,7 @@ def _mitigate_if_all_resolved(
 
 def _apply_response(session: Session, action: ResponderAction) -> Incident | None:
     """Record what a responder did in the sender on the incident its alert belongs to."""
+    _write_pending(session)
     occurrence = queries_alerts.latest_occurrence(
         session, source=action.source, alert_key=clip(action.alert_key, KEY_MAX)
     )
@@ -355,22 +415,20 @@ def _add_entry(
     The caller knows the event is new: an occurrence's state changed, or (for responder actions) it
     looked. A concurrent twin still fails on (source, external_id) and the delivery starts over.
     """
-    external_id = clip(external_id, KEY_MAX)
-    now = utcnow()
-    session.add(
-        TimelineEntry(
-            incident_id=incident.id,
-            occurred_at=occurred_at,
-            recorded_at=now,
-            source=source,
-            kind=kind,
-            actor_id=None,
-            actor_name=clip(actor_name, NAME_MAX),
-            text=clip(text, TEXT_MAX) or f"{sender_name(source)} event",
-            evidence_url=_link(evidence_url),
-            is_key_moment=is_key_moment,
-            external_id=external_id,
-        )
+    _pending(session).entries.append(
+        {
+            "incident_id": incident.id,
+            "occurred_at": occurred_at,
+            "recorded_at": utcnow(),
+            "source": source,
+            "kind": kind,
+            "actor_id": None,
+            "actor_name": clip(actor_name, NAME_MAX),
+            "text": clip(text, TEXT_MAX) or f"{sender_name(source)} event",
+            "evidence_url": _link(evidence_url),
+            "is_key_moment": is_key_moment,
+            "external_id": clip(external_id, KEY_MAX),
+        }
     )
 
 
