@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 import incidents
+import integrations
 
 DEFAULT_SEVERITIES = "SEV1,SEV2,SEV3,SEV4,SEV5"
 
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
     incidents.init_app(app)
+    integrations.init_app(app)
     return app
 
 

@@ -1,1 +1,23 @@
-"""Adapters between Kintsugi and the tools responders use: pagers and chat."""
+"""Adapters between Kintsugi and the tools responders use: pagers and alerting."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import cli, receiving, rules, views_admin
+from .alertmanager import views as alertmanager_views
+from .grafana import views as grafana_views
+from .opsgenie import views as opsgenie_views
+from .pagerduty import views as pagerduty_views
+
+
+def init_app(app: Flask) -> None:
+    """Check the routing rules, then register the senders' endpoints (exempt from CSRF: they authenticate)."""
+    app.extensions[receiving.RULES] = rules.load_rules(app.config)
+    csrf = app.extensions.get("csrf")
+    for blueprint in (alertmanager_views.bp, pagerduty_views.bp, opsgenie_views.bp, grafana_views.bp):
+        if csrf is not None:
+            csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    app.register_blueprint(views_admin.bp)
+    app.cli.add_command(cli.integrations_cli)

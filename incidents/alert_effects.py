@@ -1,0 +1,463 @@
+"""What an alert delivery does to incidents: occurrences, declarations, timeline entries. No commits here."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
+
+from . import queries_alerts, validation
+from .alerts import (
+    AlertSignal,
+    AlertState,
+    ResponderAction,
+    ResponseKind,
+    RouteAction,
+    RoutingRule,
+    Translation,
+    route,
+    sender_name,
+)
+from .errors import InvalidInput
+from .models import (
+    LABEL_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    AlertOccurrence,
+    Delivery,
+    DeliveryOutcome,
+    EntryKind,
+    Incident,
+    IncidentLabel,
+    LabelKind,
+    Source,
+    Status,
+    TimelineEntry,
+    utcnow,
+)
+from .settings import severity_scale
+
+KEY_MAX = 255
+# A stored occurrence, or one of this delivery not yet written.
+Occurrence = AlertOccurrence | dict[str, Any]
+PENDING = "kintsugi.alert_writes"
+
+
+@dataclass
+class _Pending:
+    """New occurrences and entries of this delivery, written in one statement per table.
+
+    The ORM would insert them one by one (it reads each new id back); nothing here needs their ids.
+    """
+
+    occurrences: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _pending(session: Session) -> _Pending:
+    pending: _Pending = session.info.setdefault(PENDING, _Pending())
+    return pending
+
+
+def _write_pending(session: Session) -> None:
+    """Write what is pending, before anything reads those tables."""
+    pending = _pending(session)
+    if pending.occurrences:
+        session.execute(insert(AlertOccurrence), pending.occurrences)
+        pending.occurrences = []
+    if pending.entries:
+        session.execute(insert(TimelineEntry), pending.entries)
+        pending.entries = []
+
+
+def apply_translation(
+    session: Session, delivery: Delivery, translation: Translation, rules: Sequence[RoutingRule]
+) -> tuple[int, ...]:
+    """Apply a translation's commands to the incidents, without committing; returns the incidents touched."""
+    # A retried attempt starts afresh.
+    session.info[PENDING] = _Pending()
+    if translation.problem is not None:
+        mark_undecipherable(delivery, translation.problem)
+        return ()
+    touched: dict[int, None] = {}
+    signals = [c for c in translation.commands if isinstance(c, AlertSignal)]
+    # Deliveries about the same group (or PagerDuty incident) take turns, so that one never inserts
+    # an occurrence another is inserting at the same moment.
+    for topic in sorted({f"{c.source.value}\x1f{c.dedup_key or c.alert_key}" for c in signals}):
+        _take_turn(session, topic)
+    # Alertmanager re-sends the whole group each time: look its alerts up at once, not one by one.
+    known: dict[tuple[Source, str], dict[tuple[str, str], Occurrence]] = {}
+    for source in {c.source for c in translation.commands if isinstance(c, AlertSignal)}:
+        keys = [clip(c.alert_key, KEY_MAX) for c in translation.commands if isinstance(c, AlertSignal) and c.source is source]
+        by_key = queries_alerts.occurrences_of_alerts(session, source=source, alert_keys=keys)
+        known.update({(source, alert_key): {} for alert_key in keys})
+        for (alert_key, occurrence_key), found in by_key.items():
+            known[(source, alert_key)][(alert_key, occurrence_key)] = found
+    # The alerts of a group share their dedup key and service: find their incident once.
+    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None] = {}
+    for command in translation.commands:
+        if isinstance(command, AlertSignal):
+            seen = known[(command.source, clip(command.alert_key, KEY_MAX))]
+            incident = _apply_signal(
+                session, command, rules, received_at=delivery.received_at, seen=seen, open_incidents=open_incidents
+            )
+        else:
+            incident = _apply_response(session, command)
+        if incident is not None:
+            touched.setdefault(incident.id, None)
+    _write_pending(session)
+    delivery.outcome = DeliveryOutcome.APPLIED if translation.commands else DeliveryOutcome.IGNORED
+    delivery.processed_at = utcnow()
+    delivery.problem = clip(translation.ignored or "", TEXT_MAX)
+    return tuple(touched)
+
+
+def _apply_signal(
+    session: Session,
+    signal: AlertSignal,
+    rules: Sequence[RoutingRule],
+    *,
+    received_at: datetime,
+    seen: dict[tuple[str, str], Occurrence],
+    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None],
+) -> Incident | None:
+    """Record an alert occurrence firing or resolving; declare or attach per the rules.
+
+    seen holds the stored occurrences of this alert, and gets the ones created here; open_incidents
+    remembers, for this delivery, the open incident of a dedup key and service.
+    """
+    now = utcnow()
+    rule = route(rules, signal.source, signal.facts)
+    alert_key = clip(signal.alert_key, KEY_MAX)
+    occurrence_key = clip(signal.occurrence_key, 64)
+    occurrence = seen.get((alert_key, occurrence_key))
+    pending = _pending(session)
+    if isinstance(occurrence, dict) and not any(occurrence is row for row in pending.occurrences):
+        # Written already in this delivery: change the stored row from now on.
+        stored = queries_alerts.occurrences_of_alerts(session, source=signal.source, alert_keys=[alert_key])
+        occurrence = stored.get((alert_key, occurrence_key))
+    if occurrence is None:
+        started = _past(signal.started_at or signal.occurred_at or received_at, now)
+        incident = _incident_for(
+            session, signal, rule, started=started, received_at=received_at, open_incidents=open_incidents
+        )
+        row = {
+            "source": signal.source,
+            "alert_key": alert_key,
+            "occurrence_key": occurrence_key,
+            "state": signal.state.value,
+            "action": rule.action.value,
+            "incident_id": incident.id if incident is not None else None,
+            "name": clip(signal.name, TITLE_MAX) or "alert",
+            "service": clip(signal.service or "", LABEL_MAX) or None,
+            "dedup_key": clip(signal.dedup_key or "", KEY_MAX) or None,
+            "started_at": started,
+            "ended_at": _resolved_at(signal, now),
+            "first_seen_at": now,
+            "updated_at": now,
+        }
+        pending.occurrences.append(row)
+        seen[(alert_key, occurrence_key)] = row
+    elif _state(occurrence) == AlertState.FIRING.value and signal.state is AlertState.RESOLVED:
+        incident_id = _set_resolved(occurrence, _resolved_at(signal, now), now)
+        incident = session.get(Incident, incident_id) if incident_id else None
+    else:
+        # The same state again (a group re-sent every repeat_interval), or a late firing after its resolution.
+        return None
+    if incident is None:
+        return None
+    _record_signal(session, incident, signal, now)
+    if signal.state is AlertState.RESOLVED:
+        _mitigate_if_all_resolved(session, incident, signal, rule, now)
+    return incident
+
+
+def _state(occurrence: Occurrence) -> str:
+    return str(occurrence["state"]) if isinstance(occurrence, dict) else occurrence.state
+
+
+def _set_resolved(occurrence: Occurrence, ended_at: datetime | None, now: datetime) -> int | None:
+    """Mark an occurrence resolved (stored, or still pending); returns its incident's id."""
+    if isinstance(occurrence, dict):
+        occurrence.update(state=AlertState.RESOLVED.value, ended_at=ended_at, updated_at=now)
+        incident_id: int | None = occurrence["incident_id"]
+        return incident_id
+    occurrence.state = AlertState.RESOLVED.value
+    occurrence.ended_at = ended_at
+    return occurrence.incident_id
+
+
+def _incident_for(
+    session: Session,
+    signal: AlertSignal,
+    rule: RoutingRule,
+    *,
+    started: datetime,
+    received_at: datetime,
+    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None],
+) -> Incident | None:
+    if rule.action is RouteAction.RECORD:
+        return None
+    key = (signal.source, signal.dedup_key, signal.service)
+    if key in open_incidents:
+        found = open_incidents[key]
+    else:
+        _write_pending(session)
+        found = open_incidents[key] = queries_alerts.open_incident_for(
+            session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
+        )
+    # A resolution we never saw firing joins an open incident but never declares one.
+    if found is not None or rule.action is RouteAction.ATTACH or signal.state is AlertState.RESOLVED:
+        return found
+    if _wait_for_other_declarations(session, signal):
+        found = open_incidents[key] = queries_alerts.open_incident_for(
+            session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
+        )
+        if found is not None:
+            return found
+    declared = open_incidents[key] = _declare(session, signal, rule, started=started, received_at=received_at)
+    return declared
+
+
+def _wait_for_other_declarations(session: Session, signal: AlertSignal) -> bool:
+    """Before declaring, wait for any other delivery declaring for the same service (or dedup key).
+
+    Two deliveries about one new problem can be applied at once by two workers; the second waits
+    here, then finds the first one's incident. Returns whether it waited, so the caller looks again.
+    """
+    topic = f"declare\x1f{signal.service or ''}\x1f{'' if signal.service else signal.dedup_key or ''}"
+    return _take_turn(session, topic)
+
+
+def _take_turn(session: Session, topic: str) -> bool:
+    """On PostgreSQL, hold a lock on the topic until this transaction ends; whether one was taken.
+
+    SQLite needs none: from the delivery's insert on, it lets one writer at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    lock_id = int.from_bytes(hashlib.sha256(topic.encode("utf-8", "replace")).digest()[:8], "big", signed=True)
+    session.execute(sql("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
+    return True
+
+
+def _declare(
+    session: Session, signal: AlertSignal, rule: RoutingRule, *, started: datetime, received_at: datetime
+) -> Incident:
+    """Declare an incident from its first alert: impact began when the alert started, detection when it reached us."""
+    # Delivery can lag (retries while we were down): the sender's own notification time wins when earlier.
+    noticed = min(signal.detected_at or received_at, received_at)
+    detected = max(_past(noticed, utcnow()), started)
+    severity = severity_for(signal.severity_hint, rule, severity_scale())
+    incident = Incident(
+        title=clip(signal.title or signal.name, TITLE_MAX) or f"{sender_name(signal.source)} alert",
+        summary="",
+        severity=severity,
+        status=Status.INVESTIGATING,
+        started_at=started,
+        detected_at=detected,
+        declared_at=detected,
+        declared_by_id=None,
+    )
+    service = clip(signal.service or "", LABEL_MAX)
+    if service:
+        incident.labels.append(IncidentLabel(kind=LabelKind.SERVICE, value=service))
+    session.add(incident)
+    session.flush()
+    sender = sender_name(signal.source)
+    _add_entry(
+        session,
+        incident,
+        source=signal.source,
+        kind=EntryKind.STATUS_CHANGE,
+        text=f"{sender}: declared a {severity} incident from {clip(signal.name, TITLE_MAX)}; nobody commands it yet.",
+        occurred_at=detected,
+        actor_name=sender,
+        external_id=f"{signal.event_id}#declared",
+    )
+    return incident
+
+
+def severity_for(hint: str | None, rule: RoutingRule, scale: Sequence[str]) -> str:
+    """The severity of an incident an alert declares: the alert's own if on the scale, else the rule's."""
+    by_name = {s.lower(): s for s in scale}
+    if hint:
+        hint = hint.strip().lower()
+        if hint in by_name:
+            return by_name[hint]
+        priority = re.fullmatch(r"p([1-9])", hint)
+        if priority and int(priority.group(1)) <= len(scale):
+            return scale[int(priority.group(1)) - 1]
+    if rule.severity and rule.severity.lower() in by_name:
+        return by_name[rule.severity.lower()]
+    return scale[min(1, len(scale) - 1)]
+
+
+def _record_signal(session: Session, incident: Incident, signal: AlertSignal, now: datetime) -> None:
+    at = _past(
+        (signal.ended_at if signal.state is AlertState.RESOLVED else signal.started_at) or signal.occurred_at or now,
+        now,
+    )
+    links = [(what, url) for what, url in signal.links if _link(url)]
+    _add_entry(
+        session,
+        incident,
+        source=signal.source,
+        kind=EntryKind.ALERT,
+        text=signal.text,
+        occurred_at=at,
+        actor_name=signal.actor_name or sender_name(signal.source),
+        external_id=signal.event_id,
+        evidence_url=links[0][1] if links else None,
+    )
+    for n, (what, url) in enumerate(links[1:], start=1):
+        _add_entry(
+            session,
+            incident,
+            source=signal.source,
+            kind=EntryKind.EVIDENCE,
+            text=f"{sender_name(signal.source)}: {what} for {signal.name}",
+            occurred_at=at,
+            actor_name=sender_name(signal.source),
+            external_id=f"{signal.event_id}#link{n}",
+            evidence_url=url,
+        )
+
+
+def _mitigate_if_all_resolved(
+    session: Session, incident: Incident, signal: AlertSignal, rule: RoutingRule, now: datetime
+) -> None:
+    """When the rule says so, the last alert resolving marks the incident mitigated; a person resolves it."""
+    if not rule.mitigate_when_resolved or incident.status is not Status.INVESTIGATING:
+        return
+    _write_pending(session)
+    if queries_alerts.has_firing_alerts(session, incident_id=incident.id):
+        return
+    at = _past(signal.ended_at or signal.occurred_at or now, now)
+    at = max(at, incident.started_at, incident.detected_at or incident.started_at)
+    incident.status = Status.MITIGATED
+    incident.mitigated_at = at
+    incident.updated_at = now
+    sender = sender_name(signal.source)
+    _add_entry(
+        session,
+        incident,
+        source=signal.source,
+        kind=EntryKind.STATUS_CHANGE,
+        text=f"{sender}: every alert of this incident has resolved; status changed from investigating to mitigated.",
+        occurred_at=at,
+        actor_name=sender,
+        external_id=f"{signal.event_id}#mitigated",
+    )
+
+
+def _apply_response(session: Session, action: ResponderAction) -> Incident | None:
+    """Record what a responder did in the sender on the incident its alert belongs to."""
+    _write_pending(session)
+    occurrence = queries_alerts.latest_occurrence(
+        session, source=action.source, alert_key=clip(action.alert_key, KEY_MAX)
+    )
+    if occurrence is None or occurrence.incident_id is None:
+        return None
+    incident = session.get(Incident, occurrence.incident_id)
+    external_id = clip(action.event_id, KEY_MAX)
+    if incident is None or queries_alerts.entry_recorded(session, source=action.source, external_id=external_id):
+        return None
+    now = utcnow()
+    at = _past(action.occurred_at or now, now)
+    first_ack = action.kind is ResponseKind.ACKNOWLEDGED and incident.acknowledged_at is None
+    if first_ack:
+        ack = max(at, incident.detected_at or incident.started_at)
+        # A late acknowledgement after a person resolved the incident does not rewrite its key times.
+        if incident.resolved_at is None or ack <= incident.resolved_at:
+            incident.acknowledged_at = ack
+            incident.updated_at = now
+        else:
+            first_ack = False
+    _add_entry(
+        session,
+        incident,
+        source=action.source,
+        kind=EntryKind.NOTE if action.kind is ResponseKind.NOTE else EntryKind.ACTION,
+        text=action.text,
+        occurred_at=at,
+        actor_name=action.actor_name or sender_name(action.source),
+        external_id=external_id,
+        evidence_url=_link(action.link),
+        is_key_moment=first_ack,
+    )
+    return incident
+
+
+def _add_entry(
+    session: Session,
+    incident: Incident,
+    *,
+    source: Source,
+    kind: EntryKind,
+    text: str,
+    occurred_at: datetime,
+    actor_name: str,
+    external_id: str,
+    evidence_url: str | None = None,
+    is_key_moment: bool = False,
+) -> None:
+    """Add a timeline entry for a sender's event.
+
+    The caller knows the event is new: an occurrence's state changed, or (for responder actions) it
+    looked. A concurrent twin still fails on (source, external_id) and the delivery starts over.
+    """
+    _pending(session).entries.append(
+        {
+            "incident_id": incident.id,
+            "occurred_at": occurred_at,
+            "recorded_at": utcnow(),
+            "source": source,
+            "kind": kind,
+            "actor_id": None,
+            "actor_name": clip(actor_name, NAME_MAX),
+            "text": clip(text, TEXT_MAX) or f"{sender_name(source)} event",
+            "evidence_url": _link(evidence_url),
+            "is_key_moment": is_key_moment,
+            "external_id": clip(external_id, KEY_MAX),
+        }
+    )
+
+
+def _resolved_at(signal: AlertSignal, now: datetime) -> datetime | None:
+    if signal.state is not AlertState.RESOLVED:
+        return None
+    return _past(signal.ended_at or signal.occurred_at or now, now)
+
+
+def _past(value: datetime, now: datetime) -> datetime:
+    """A sender's time, pulled back to now when its clock runs ahead of ours."""
+    return min(value, now)
+
+
+def _link(value: str | None) -> str | None:
+    try:
+        return validation.link(clip(value or "", 2000), field="link")
+    except InvalidInput:
+        return None
+
+
+def clip(value: str, limit: int) -> str:
+    """Text a database takes: valid UTF-8, no NUL (PostgreSQL refuses it), stripped and cut to the limit."""
+    cleaned = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
+    return cleaned[:limit]
+
+
+def mark_undecipherable(delivery: Delivery, problem: str) -> None:
+    """Keep the delivery as not understood, with the reason, to be replayed later."""
+    delivery.outcome = DeliveryOutcome.UNDECIPHERABLE
+    delivery.problem = clip(problem, TEXT_MAX)
+    delivery.processed_at = utcnow()

@@ -1,0 +1,1 @@
+"""Prometheus Alertmanager's webhook receiver (webhook_config, version 4)."""

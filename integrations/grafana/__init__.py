@@ -1,0 +1,1 @@
+"""Grafana alerting's webhook contact point."""

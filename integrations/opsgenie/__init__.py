@@ -1,0 +1,1 @@
+"""Opsgenie's alert webhook integration."""

@@ -1,0 +1,1 @@
+"""PagerDuty's Webhooks V3."""

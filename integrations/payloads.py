@@ -1,0 +1,97 @@
+"""Reading senders' JSON leniently: objects, strings, label maps and times, with a reason when it fails."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+# Epoch numbers: seconds, milliseconds, microseconds or nanoseconds, told apart by size.
+_EPOCH_DIVISORS = ((10**17, 10**9), (10**14, 10**6), (10**11, 10**3), (0, 1))
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class Unreadable(Exception):
+    """A payload, or a part of it, does not say what its sender documents."""
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object."""
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise Unreadable("the body nests too deeply to be read") from None
+    except ValueError as exc:
+        raise Unreadable(f"the body is not JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise Unreadable(f"the body is JSON but not an object (it is a {type(payload).__name__})")
+    return payload
+
+
+def text(value: Any) -> str:
+    """A string field as text; numbers become their digits, anything else is empty."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """An object field, or empty when absent or of another type."""
+    return value if isinstance(value, dict) else {}
+
+
+def labels(value: Any, *, field: str) -> dict[str, str]:
+    """A map of label names to values; absent means none."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Unreadable(f"{field} must be an object of names to values")
+    return {str(k): text(v) for k, v in value.items()}
+
+
+def sender_time(value: Any, *, field: str) -> datetime | None:
+    """An RFC 3339 time or an epoch number as aware UTC; None when absent or year 1 (Go's zero time, "no end")."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise Unreadable(f"{field} must be a time, not a boolean")
+    if isinstance(value, (int, float)):
+        for threshold, divisor in _EPOCH_DIVISORS:
+            if abs(value) >= threshold:
+                try:
+                    if isinstance(value, int):
+                        # Integer arithmetic: a float would round nanoseconds into the wrong microsecond.
+                        whole, part = divmod(value, divisor)
+                        return EPOCH + timedelta(seconds=whole, microseconds=part * 1_000_000 // divisor)
+                    return datetime.fromtimestamp(value / divisor, timezone.utc)
+                except (OverflowError, OSError, ValueError):
+                    raise Unreadable(f"{field} {value!r} is not a time we can represent") from None
+    if not isinstance(value, str):
+        raise Unreadable(f"{field} must be an RFC 3339 time")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Unreadable(f"{field} {value[:40]!r} is not an RFC 3339 time") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise Unreadable(f"{field} {value[:40]!r} carries no UTC offset")
+    if parsed.year <= 1:
+        return None
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise Unreadable(f"{field} {value[:40]!r} is out of range") from None
+
+
+def short_key(value: str, limit: int) -> str:
+    """The value if it fits the limit, else a stable hash of it."""
+    return value if len(value) <= limit else hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:limit]
+
+
+def body_key(body: bytes) -> str:
+    """A delivery key for senders without delivery ids: identical re-sends share it."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()

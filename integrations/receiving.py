@@ -1,0 +1,61 @@
+"""The one way every sender's delivery is stored and answered, once it is authenticated and translated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Flask, Response, current_app, jsonify, request
+
+from incidents.alerts import RoutingRule, Translation
+from incidents.database import get_session
+from incidents.models import DeliveryOutcome, Source
+from incidents.service_alerts import receive_delivery
+
+from .authenticity import TOKEN_HEADER
+
+RULES = "kintsugi.alert_rules"
+# Secrets are never stored with the raw delivery.
+REDACTED_HEADERS = {"authorization", TOKEN_HEADER.lower(), "cookie"}
+
+
+def rules_of(app: Flask) -> Sequence[RoutingRule]:
+    """The routing rules validated at start-up."""
+    rules: Sequence[RoutingRule] = app.extensions[RULES]
+    return rules
+
+
+def stored_headers() -> dict[str, str]:
+    """The request's headers as kept with the delivery, with secrets redacted."""
+    return {
+        name: ("[redacted]" if name.lower() in REDACTED_HEADERS else value) for name, value in request.headers.items()
+    }
+
+
+def answer_delivery(source: Source, *, raw: bytes, delivery_key: str, translation: Translation) -> tuple[Response, int]:
+    """Store and apply the delivery; 200 when done or seen before, 202 when kept without being understood.
+
+    Never a 4xx here: Alertmanager re-sends on 4xx forever and PagerDuty disables the feed.
+    """
+    receipt = receive_delivery(
+        get_session(),
+        source=source,
+        delivery_key=delivery_key,
+        headers=stored_headers(),
+        body=raw,
+        translation=translation,
+        rules=rules_of(current_app),
+    )
+    if receipt.duplicate:
+        return jsonify(status="duplicate", message="this delivery was received before; nothing changed"), 200
+    assert receipt.outcome is not None
+    body: dict[str, object] = {
+        "status": receipt.outcome.value,
+        "delivery": receipt.delivery_id,
+        "incidents": list(receipt.incident_ids),
+    }
+    if receipt.problem:
+        body["message"] = receipt.problem
+    if receipt.outcome is DeliveryOutcome.UNDECIPHERABLE:
+        body["message"] = f"kept to be replayed, but not understood: {receipt.problem}"
+        return jsonify(body), 202
+    return jsonify(body), 200

@@ -1,0 +1,99 @@
+"""Routing rules: the defaults in code, plus an optional file (KINTSUGI_ALERT_RULES), checked at start-up."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from incidents.alerts import DEFAULT_RULES, SENDER_NAMES, RouteAction, RoutingRule
+
+RULE_KEYS = {"source", "action", "match", "severity", "mitigate_when_resolved"}
+
+
+class RulesError(ValueError):
+    """The routing rules cannot be used; the message says which rule and why."""
+
+
+def load_rules(config: Mapping[str, Any]) -> tuple[RoutingRule, ...]:
+    """The configured rules first (first match wins), then the defaults.
+
+    ALERT_RULES is a path to a TOML file of [[rule]] tables or a JSON file (a list, or {"rule": [...]});
+    tests may give the list itself.
+    """
+    setting = config.get("ALERT_RULES")
+    if not setting:
+        return DEFAULT_RULES
+    origin = "ALERT_RULES"
+    if isinstance(setting, (str, Path)):
+        origin = f"KINTSUGI_ALERT_RULES ({setting})"
+        raw = _read(Path(setting), origin)
+    else:
+        raw = setting
+    if isinstance(raw, dict):
+        raw = raw.get("rule", raw.get("rules"))
+    if not isinstance(raw, list):
+        raise RulesError(f"{origin}: expected a list of rules ([[rule]] tables in TOML)")
+    scale = _scale(config.get("SEVERITIES", ""))
+    return tuple(_rule(item, n, origin, scale) for n, item in enumerate(raw, start=1)) + DEFAULT_RULES
+
+
+def _read(path: Path, origin: str) -> Any:
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"{origin}: cannot read the file ({exc.strerror})") from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(content)
+        return tomllib.loads(content)
+    except ValueError as exc:
+        raise RulesError(f"{origin}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: {exc}") from None
+
+
+def _rule(item: Any, n: int, origin: str, scale: list[str]) -> RoutingRule:
+    where = f"{origin}: rule {n}"
+    if not isinstance(item, dict):
+        raise RulesError(f"{where}: must be a table of {', '.join(sorted(RULE_KEYS))}")
+    unknown = set(item) - RULE_KEYS
+    if unknown:
+        raise RulesError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(RULE_KEYS))}")
+    senders = {s.value: s for s in SENDER_NAMES}
+    source_name = item.get("source", "*")
+    if source_name != "*" and source_name not in senders:
+        raise RulesError(f"{where}: source must be '*' or one of {', '.join(senders)}")
+    try:
+        action = RouteAction(item.get("action"))
+    except ValueError:
+        raise RulesError(f"{where}: action must be one of {', '.join(a.value for a in RouteAction)}") from None
+    match = item.get("match", {})
+    if not isinstance(match, dict):
+        raise RulesError(f"{where}: match must be a table of fact = value or [values]")
+    values: dict[str, tuple[str, ...]] = {}
+    for fact, wanted in match.items():
+        listed = wanted if isinstance(wanted, list) else [wanted]
+        if not listed or not all(isinstance(v, str) for v in listed):
+            raise RulesError(f"{where}: match.{fact} must be a string or a list of strings")
+        values[str(fact)] = tuple(listed)
+    severity = item.get("severity")
+    if severity is not None and str(severity).lower() not in {s.lower() for s in scale}:
+        raise RulesError(f"{where}: severity {severity!r} is not on the scale {', '.join(scale)}")
+    mitigate = item.get("mitigate_when_resolved", False)
+    if not isinstance(mitigate, bool):
+        raise RulesError(f"{where}: mitigate_when_resolved must be true or false")
+    return RoutingRule(
+        source=None if source_name == "*" else senders[source_name],
+        action=action,
+        match=values,
+        severity=str(severity) if severity is not None else None,
+        mitigate_when_resolved=mitigate,
+    )
+
+
+def _scale(raw: Any) -> list[str]:
+    values = raw.split(",") if isinstance(raw, str) else list(raw)
+    return [str(v).strip() for v in values if str(v).strip()]
+
+

@@ -1,0 +1,46 @@
+"""Admin page: the deliveries Kintsugi kept but could not understand, with a way to replay each."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from incidents.database import get_session
+from incidents.queries_alerts import undecipherable_deliveries
+
+from .replaying import replay
+
+bp = Blueprint("integrations_admin", __name__, url_prefix="/admin/deliveries")
+PREVIEW = 600
+
+
+@bp.before_request
+def _signed_in() -> Response | None:
+    if not current_user.is_authenticated:
+        answer: Response = current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+        return answer
+    return None
+
+
+@bp.get("")
+def undecipherable() -> str:
+    """Every kept delivery that could not be understood, newest first, with what went wrong (admins only)."""
+    deliveries = undecipherable_deliveries(get_session(), viewer=current_user)
+    previews = {d.id: d.body[:PREVIEW].decode("utf-8", "replace") for d in deliveries}
+    return render_template("integrations/deliveries.html", deliveries=deliveries, previews=previews, preview=PREVIEW)
+
+
+@bp.post("/<int:delivery_id>/replay")
+def replay_one(delivery_id: int) -> Response:
+    """Replay one delivery with today's translation."""
+    undecipherable_deliveries(get_session(), viewer=current_user, limit=1)  # admins only
+    results = replay(current_app, get_session(), [delivery_id])
+    if not results:
+        flash(f"Delivery {delivery_id} is not stored.", "error")
+    for _, _, receipt in results:
+        if receipt.problem and receipt.outcome and receipt.outcome.value == "undecipherable":
+            flash(f"Delivery {delivery_id} is still not understood: {receipt.problem}", "error")
+        else:
+            flash(f"Delivery {delivery_id} replayed: {receipt.outcome.value if receipt.outcome else ''}.", "status")
+    return redirect(url_for("integrations_admin.undecipherable"))
