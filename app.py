@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from pathlib import Path
@@ -41,6 +42,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(instance)
     incidents.init_app(app)
     integrations.init_app(app)
+    if test_config is None:
+        # A serving process: what is loaded now lives as long as it does. Freezing it keeps the
+        # garbage collector from walking every module and the app on each full collection, which
+        # otherwise adds ~100 ms to a request that builds many objects (a 2,000-entry timeline).
+        gc.freeze()
     return app
 
 

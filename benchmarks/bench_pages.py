@@ -19,6 +19,7 @@ that one and drops it at the end.
 from __future__ import annotations
 
 import argparse
+import gc
 import html
 import os
 import random
@@ -372,6 +373,7 @@ def run(
     )
     client = app.test_client()
     sign_in(client)
+    gc.freeze()  # as create_app does in a serving process (the benchmark passes a config, as tests do)
 
     def page(path: str, expect: str | None = None) -> Callable[[], str]:
         def call() -> str:

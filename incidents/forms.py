@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +21,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import Select, html_params
 
 from .models import KEY_TIMES, TEXT_MAX, TITLE_MAX, URL_MAX, EntryKind, Role, Status, Visibility
 from .models_postmortem import TEAM_MAX, ActionPriority, ActionStatus, ActionType
@@ -73,11 +77,26 @@ class SeverityForm(FlaskForm):
     severity = SelectField("Severity", validators=[DataRequired()])
 
 
+class PeopleSelect(Select):
+    """WTForms' select with its options written in one pass: a list of everyone is long, and the
+    generic widget spends tens of milliseconds on a few hundred people on every incident page."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
+        options = "".join(
+            f'<option value="{escape(value)}"{" selected" if selected else ""}>{escape(label)}</option>'
+            for value, label, selected, *_ in field.iter_choices()
+        )
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
 class RolesForm(FlaskForm):
-    commander = SelectField("Incident commander", validators=[Optional()])
-    scribe = SelectField("Scribe", validators=[Optional()])
-    communications_lead = SelectField("Communications lead", validators=[Optional()])
-    participants = SelectMultipleField("Participants", validators=[Optional()])
+    commander = SelectField("Incident commander", validators=[Optional()], widget=PeopleSelect())
+    scribe = SelectField("Scribe", validators=[Optional()], widget=PeopleSelect())
+    communications_lead = SelectField("Communications lead", validators=[Optional()], widget=PeopleSelect())
+    participants = SelectMultipleField("Participants", validators=[Optional()], widget=PeopleSelect(multiple=True))
 
 
 class KeyTimesForm(FlaskForm):

@@ -3,15 +3,18 @@ and the URLs of each timeline entry's actions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import url_for
+from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
 from . import queries
 from .database import get_session
 from .forms import RolesForm
-from .models import SINGLE_HOLDER_ROLES, Incident, IncidentRole, Status
+from .models import SINGLE_HOLDER_ROLES, Incident, IncidentRole, Source, Status, TimelineEntry
 
 
 def running_durations(incident: Incident) -> dict[str, str]:
@@ -74,3 +77,47 @@ class EntryActions:
             assert slot and str(self._SLOT) not in after, url
             parts = self.parts[endpoint] = (before, after)
         return f"{parts[0]}{entry_id}{parts[1]}"
+
+
+KEY_BADGE = Markup('<span class="badge key-badge">key moment</span>')
+
+
+def _meta(entry: TimelineEntry, at_iso: str, at_label: str, badges: dict[Source, Markup]) -> Markup:
+    """An entry's line of facts: when, where from, what kind, key moment, who. Written here rather than
+    in the template because a long timeline repeats it thousands of times (the same markup as before)."""
+    key = KEY_BADGE if entry.is_key_moment else ""
+    return Markup(
+        f'<div class="meta"><time datetime="{at_iso}">{escape(at_label)}</time> {badges[entry.source]} '
+        f'<span class="kind">{entry.kind.value.replace("_", " ")}</span> {key}'
+        f'<span class="actor">{escape(entry.actor_name)}</span></div>'
+    )
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """A timeline entry with what the page prints of its time and its link, worked out in Python once:
+    a template call costs several times a Python one, and a long timeline makes thousands."""
+
+    entry: TimelineEntry
+    at_iso: str
+    at_label: str
+    edit_url: str
+    meta: Markup
+
+
+def timeline_days(
+    entries: list[TimelineEntry], zone: str, actions: EntryActions, badges: dict[Source, Markup]
+) -> list[tuple[str, list[EntryRow]]]:
+    """The entries grouped by their day in the zone, each day's heading with its rows."""
+    tz = ZoneInfo(zone)
+    days: list[tuple[str, list[EntryRow]]] = []
+    last_date = None
+    for entry in entries:
+        local = entry.occurred_at.astimezone(tz)
+        if local.date() != last_date:
+            last_date = local.date()
+            days.append((local.strftime("%A %Y-%m-%d"), []))
+        at_iso, at_label = entry.occurred_at.isoformat(), local.strftime("%H:%M:%S %Z")
+        row = EntryRow(entry, at_iso, at_label, actions("entry.edit", entry.id), _meta(entry, at_iso, at_label, badges))
+        days[-1][1].append(row)
+    return days

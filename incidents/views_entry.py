@@ -1,4 +1,4 @@
-"""A timeline entry's own page: correct it or delete it. The incident page links here, so that it
+"""A timeline entry's own page: mark it as a key time, correct it or delete it. The incident page links here, so that it
 does not carry a correction form for each of its entries."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 
 from . import queries, reader, timefmt
 from .database import get_session
-from .forms import ConfirmForm, CorrectEntryForm
+from .forms import ConfirmForm, CorrectEntryForm, MarkEntryForm
+from .models import EntryKind
 
 bp = Blueprint("entry", __name__, url_prefix="/incidents/<int:incident_id>/timeline/<int:entry_id>")
 
@@ -34,4 +35,8 @@ def edit(incident_id: int, entry_id: int) -> str:
         zone=zone,
         zone_choice=request.args.get("zone") or None,
         confirm_form=ConfirmForm(formdata=None),
+        # Alerts and detections usually mark detection; anything else, most often, mitigation.
+        mark_form=MarkEntryForm(
+            formdata=None, key_time="detected_at" if entry.kind in (EntryKind.ALERT, EntryKind.DETECTION) else "mitigated_at"
+        ),
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import groupby
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, render_template_string, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -24,10 +23,13 @@ from .forms import (
     SeverityForm,
     StatusForm,
 )
-from .incident_page import EntryActions, roles_form, running_durations
+from .incident_page import EntryActions, roles_form, running_durations, timeline_days
 from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status, utcnow
 from .settings import severity_scale
 from .views import wall_clock
+
+# The source badge of the shared macro, rendered once per source for the timeline's rows.
+SOURCE_BADGE = '{% from "_macros.html" import source %}{{ source(value) }}'
 
 bp = Blueprint("incident", __name__, url_prefix="/incidents/<int:incident_id>")
 
@@ -202,10 +204,8 @@ def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
     )
     entries = queries.list_timeline(session, viewer=current_user, incident_id=incident_id, filters=timeline_filter)
     zone = reader.display_zone()
-    days = [
-        (day, list(group))
-        for day, group in groupby(entries, key=lambda e: timefmt.local(e.occurred_at, zone, "%A %Y-%m-%d"))
-    ]
+    badges = {s: Markup(render_template_string(SOURCE_BADGE, value=s.value)) for s in Source}
+    days = timeline_days(entries, zone, EntryActions(incident.id, {"zone": zone_choice} if zone_choice else {}), badges)
     entry_form = forms.get("entry_form") or EntryForm(formdata=None)
     if not entry_form.occurred_at.data:
         entry_form.occurred_at.data = timefmt.wall_clock_value(utcnow(), zone)
@@ -233,9 +233,6 @@ def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
         severity_form=severity_form,
         roles_form=forms.get("roles_form") or roles_form(incident),
         key_times_form=key_times_form,
-        tz=ZoneInfo(zone),
-        entry_action=EntryActions(incident.id, {"zone": zone_choice} if zone_choice else {}),
-        mark_form=MarkEntryForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         running=running_durations(incident),
     )

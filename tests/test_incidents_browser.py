@@ -148,9 +148,9 @@ def add_entry(page: Any, text: str, occurred_at: str, kind: str) -> None:
 
 def mark_entry(page: Any, text: str, key_time: str) -> None:
     entry = page.locator("ol.timeline li", has_text=text)
-    entry.locator("summary", has_text="Change").click()
-    entry.get_by_label("Mark as").select_option(key_time)
-    submit(page, entry.get_by_role("button", name="Set key time"))
+    submit(page, entry.get_by_role("link", name="Mark as a key time, correct or delete"))
+    page.get_by_label("Mark as").select_option(key_time)
+    submit(page, page.get_by_role("button", name="Set key time"))
 
 
 def test_main_pages_have_no_serious_accessibility_violations(app: Flask, chromium: Any, base_url: str) -> None:

@@ -295,3 +295,18 @@ def test_an_entry_is_corrected_on_its_own_page(app: Flask, kim: FlaskClient) -> 
     make_user(app, "lee@example.com")
     secret = declare(app, "lee@example.com", visibility=Visibility.RESTRICTED)
     assert kim.get(f"/incidents/{secret}/timeline/1/edit").status_code == 404
+
+
+def test_the_people_lists_escape_names_and_mark_who_holds_a_role(app: Flask, kim: FlaskClient) -> None:
+    with app.app_context():
+        from incidents.service_accounts import create_user
+
+        create_user(get_session(), email="evil@example.com", name='<script>alert(1)</script> "Q"', role=Role.RESPONDER)
+    incident_id = declare(app, "kim@example.com")
+    page = kim.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    roles = page[page.index('id="roles"') : page.index('id="timeline-h"')]
+    assert "<script>alert(1)" not in roles
+    assert '<option value="evil@example.com">&lt;script&gt;alert(1)&lt;/script&gt; &#34;Q&#34;</option>' in roles
+    assert '<select id="commander" name="commander"><option value="">— nobody —</option>' in roles
+    assert '<option value="kim@example.com" selected>Kim</option>' in roles
+    assert 'id="participants" multiple name="participants">' in roles
