@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .access import ensure_admin, ensure_can_see, visible_to
 from .blameless import Finding, check_language
@@ -177,11 +178,23 @@ def list_timeline(
         query = query.where(TimelineEntry.kind.in_(filters.kinds))
     if filters.key_moments_only:
         query = query.where(TimelineEntry.is_key_moment.is_(True))
-    # Who made each correction comes with it: loaded one by one, it was a query per reviser.
-    query = query.order_by(TimelineEntry.occurred_at, TimelineEntry.id).options(
-        selectinload(TimelineEntry.revisions).joinedload(TimelineEntryRevision.revised_by)
+    entries = list(session.scalars(query.order_by(TimelineEntry.occurred_at, TimelineEntry.id)))
+    # The incident's corrections, with who made each, in one query: few entries have any, and asking
+    # per entry (or by thousands of ids) costs round trips that a long timeline feels.
+    revisions: dict[int, list[TimelineEntryRevision]] = {e.id: [] for e in entries}
+    corrections = (
+        select(TimelineEntryRevision)
+        .join(TimelineEntry, TimelineEntry.id == TimelineEntryRevision.entry_id)
+        .where(TimelineEntry.incident_id == incident_id)
+        .order_by(TimelineEntryRevision.id)
+        .options(joinedload(TimelineEntryRevision.revised_by))
     )
-    return list(session.scalars(query))
+    for revision in session.scalars(corrections):
+        if revision.entry_id in revisions:
+            revisions[revision.entry_id].append(revision)
+    for entry in entries:
+        set_committed_value(entry, "revisions", revisions[entry.id])
+    return entries
 
 
 def get_timeline_entry(session: Session, *, viewer: User, incident_id: int, entry_id: int) -> TimelineEntry:
