@@ -57,6 +57,7 @@ def test_home_shows_open_incidents_most_severe_first(app: Flask, kim: FlaskClien
     open_part, recent_part = page.split("<h2>Recently resolved</h2>")
     assert open_part.index("High one") < open_part.index("Low one")
     assert "Done one" not in open_part and "Done one" in recent_part
+    assert "<title>Home · Kintsugi</title>" in page
     assert low != high
 
 
@@ -310,3 +311,12 @@ def test_the_people_lists_escape_names_and_mark_who_holds_a_role(app: Flask, kim
     assert '<select id="commander" name="commander"><option value="">— nobody —</option>' in roles
     assert '<option value="kim@example.com" selected>Kim</option>' in roles
     assert 'id="participants" multiple name="participants">' in roles
+
+
+def test_every_main_page_has_a_plain_title(app: Flask, kim: FlaskClient) -> None:
+    import re
+
+    incident_id = declare(app, "kim@example.com")
+    for path in ("/", "/incidents", "/incidents/new", f"/incidents/{incident_id}", "/account", "/account/tokens", "/action-items"):
+        page = kim.get(path).get_data(as_text=True)
+        assert re.search(r"<title>[^<>]+ · Kintsugi</title>", page), path
