@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from . import postmortem_templates, queries, service_postmortem
+from . import postmortem_templates, queries, schemas, service_postmortem
 from .database import get_session
 from .errors import Conflict
 from .forms import AgreedTimelineForm, ConfirmForm, MeetingEntryForm, ReviewForm, SectionForm, StartPostmortemForm
@@ -185,3 +185,12 @@ def reopen(postmortem_id: int) -> Response | Page:
         lambda: service_postmortem.reopen_postmortem(get_session(), actor=current_user, postmortem_id=postmortem_id),
         anchor="workflow",
     )
+
+
+@bp.post("/postmortems/lint")
+@signed_in
+def lint() -> Response:
+    """The blameless check as the writer types (the page's script calls it; CSRF token in a header)."""
+    body = schemas.parse_json(schemas.LintText, request.get_data())
+    findings = queries.blameless_findings(get_session(), text=body.text)
+    return jsonify(findings=[{**f.as_dict(), "phrase": body.text[f.start : f.end]} for f in findings])

@@ -107,6 +107,14 @@ def test_the_whole_review_from_a_resolved_incident_to_the_published_document(
     submit(page, timeline.get_by_role("button", name="Save agreed timeline"))
     assert page.locator("#timeline").get_by_label(re.compile("Rolled back gateway")).is_checked()
 
+    # While typing, before any save, the check already points at the counterfactual.
+    summary = page.locator("#section-summary")
+    summary.get_by_label("Summary", exact=True).press_sequentially("If only we had known.", delay=5)
+    live = summary.locator(".live-findings .finding")
+    live.first.wait_for(timeout=5_000)
+    assert "“If only”" in live.first.inner_text() and "why did it make sense" in live.first.inner_text()
+    assert summary.locator("ul.findings").count() == 0  # the saved text has none: this is the draft's
+
     # Fill the sections; one says what we should have done, and the check says why that hurts.
     save_section(page, "summary", "Summary", "Card payments failed for 45 minutes. We should have rolled back sooner.")
     finding = page.locator("#section-summary .finding")

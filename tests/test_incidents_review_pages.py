@@ -374,3 +374,18 @@ def test_an_unowned_countermeasure_blocks_publishing_until_it_is_given_an_owner(
     # Published: what was decided stands; the status still moves.
     assert post(kim, f"{url}/action-items/{item_id}", {**change, "title": "Other"}, url).status_code == 422
     assert post(kim, f"{url}/action-items/{item_id}/status", {"status": "done"}, url).status_code == 302
+
+
+def test_the_blameless_check_answers_the_page_as_the_writer_types(app: Flask, client: Any) -> None:
+    make_user(app, "wen@example.com")
+    anonymous = csrf_of(client.get("/login").get_data(as_text=True))
+    refused = client.post("/postmortems/lint", json={"text": "We should have paged."}, headers={"X-CSRFToken": anonymous})
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    sign_in(client, "wen@example.com")
+    token = csrf_of(client.get("/account").get_data(as_text=True))
+    response = client.post("/postmortems/lint", json={"text": "We should have paged."}, headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    [finding] = response.get_json()["findings"]
+    assert (finding["phrase"], finding["rule"], finding["start"]) == ("should have", "counterfactual", 3)
+    assert client.post("/postmortems/lint", json={"text": "x"}).status_code == 400  # no CSRF token, no answer
+    assert client.post("/postmortems/lint", json={"text": 5}, headers={"X-CSRFToken": token}).status_code == 400

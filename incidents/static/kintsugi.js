@@ -49,4 +49,51 @@
   window.addEventListener("beforeunload", function (event) {
     if (dirty.size) { event.preventDefault(); event.returnValue = ""; }
   });
+
+  // The blameless check as you type: a textarea with data-lint-url shows what the check finds in
+  // its draft, before anything is saved. Saving shows the same findings without this script.
+  document.querySelectorAll("textarea[data-lint-url]").forEach(function (area) {
+    var out = document.querySelector('[data-lint-for="' + area.id + '"]');
+    var token = area.form && area.form.querySelector("input[name=csrf_token]");
+    if (!out || !token || !window.fetch) { return; }
+    var timer = null, asked = 0;
+    function show(findings) {
+      out.textContent = "";
+      if (!findings.length) { return; }
+      var title = document.createElement("p");
+      title.className = "live-title";
+      title.textContent = "While you type, the blameless check finds:";
+      out.appendChild(title);
+      var list = document.createElement("ul");
+      findings.forEach(function (f) {
+        var item = document.createElement("li");
+        item.className = "finding finding-" + f.rule;
+        var phrase = document.createElement("strong");
+        phrase.textContent = "\u201c" + f.phrase + "\u201d";
+        item.appendChild(phrase);
+        item.appendChild(document.createTextNode(" \u2014 " + f.message + " "));
+        var hint = document.createElement("span");
+        hint.className = "suggestion";
+        hint.textContent = f.suggestion;
+        item.appendChild(hint);
+        list.appendChild(item);
+      });
+      out.appendChild(list);
+    }
+    function check() {
+      var mine = ++asked;
+      fetch(area.dataset.lintUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token.value },
+        body: JSON.stringify({ text: area.value })
+      }).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) { if (body && mine === asked) { show(body.findings); } })
+        .catch(function () { /* the check on save still runs */ });
+    }
+    area.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(check, 600);
+    });
+  });
 })();
