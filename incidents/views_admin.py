@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -13,6 +13,18 @@ from .forms import AccountForm, InviteForm
 from .models import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+ADMIN_LINKS = "kintsugi.admin_links"
+
+
+def add_admin_link(app: Flask, label: str, endpoint: str) -> None:
+    """List another package's admin page beside Users (integrations add theirs; incidents never imports them)."""
+    app.extensions.setdefault(ADMIN_LINKS, []).append((label, endpoint))
+
+
+@bp.app_template_global("admin_links")
+def _admin_links() -> list[tuple[str, str]]:
+    links: list[tuple[str, str]] = current_app.extensions.get(ADMIN_LINKS, [])
+    return links
 
 Page = str | tuple[str, int]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from incidents.views_admin import add_admin_link
+
 from . import cli, receiving, rules, views_admin
 from .alertmanager import views as alertmanager_views
 from .grafana import views as grafana_views
@@ -20,4 +22,5 @@ def init_app(app: Flask) -> None:
             csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     app.register_blueprint(views_admin.bp)
+    add_admin_link(app, "Pager deliveries not understood", "integrations_admin.undecipherable")
     app.cli.add_command(cli.integrations_cli)

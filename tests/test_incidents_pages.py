@@ -320,3 +320,11 @@ def test_every_main_page_has_a_plain_title(app: Flask, kim: FlaskClient) -> None
     for path in ("/", "/incidents", "/incidents/new", f"/incidents/{incident_id}", "/account", "/account/tokens", "/action-items"):
         page = kim.get(path).get_data(as_text=True)
         assert re.search(r"<title>[^<>]+ · Kintsugi</title>", page), path
+
+
+def test_the_admin_page_links_the_pager_deliveries_page(app: Flask, client: FlaskClient) -> None:
+    make_user(app, "root@example.com", role=Role.ADMIN)
+    sign_in(client, "root@example.com")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert '<a href="/admin/deliveries">Pager deliveries not understood</a>' in page
+    assert client.get("/admin/deliveries").status_code == 200
