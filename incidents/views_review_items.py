@@ -4,6 +4,7 @@ list of action items across every post-mortem. Thin: each action calls one use c
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -86,16 +87,7 @@ def add_action_item(postmortem_id: int) -> Response | Page:
         postmortem_id,
         form,
         lambda: service_actions.add_action_item(
-            get_session(),
-            actor=current_user,
-            postmortem_id=postmortem_id,
-            title=form.title.data or "",
-            owner=form.owner.data or None,
-            owner_team=form.owner_team.data or None,
-            due_on=form.due_on.data,
-            priority=ActionPriority(form.priority.data),
-            type=ActionType(form.type.data),
-            ticket_url=form.ticket_url.data or None,
+            get_session(), actor=current_user, postmortem_id=postmortem_id, **_decided(form)
         ),
         anchor="action-items",
         item_form=form,
@@ -112,16 +104,7 @@ def change_action_item(postmortem_id: int, item_id: int) -> Response | Page:
         postmortem_id,
         form,
         lambda: service_actions.update_action_item(
-            get_session(),
-            actor=current_user,
-            action_item_id=item_id,
-            title=form.title.data or "",
-            owner=form.owner.data or None,
-            owner_team=form.owner_team.data or None,
-            due_on=form.due_on.data,
-            priority=form.priority.data,
-            type=form.type.data,
-            ticket_url=form.ticket_url.data or None,
+            get_session(), actor=current_user, action_item_id=item_id, **_decided(form)
         ),
         anchor=f"item-{item_id}",
     )
@@ -194,3 +177,16 @@ def action_items() -> Page:
         status_form=ActionStatusForm(formdata=None),
         back=request.full_path,
     )
+
+
+def _decided(form: Any) -> dict[str, Any]:
+    """What an action item form decides: the same fields whether the item is new or changed."""
+    return {
+        "title": form.title.data or "",
+        "owner": form.owner.data or None,
+        "owner_team": form.owner_team.data or None,
+        "due_on": form.due_on.data,
+        "priority": ActionPriority(form.priority.data),
+        "type": ActionType(form.type.data),
+        "ticket_url": form.ticket_url.data or None,
+    }
