@@ -411,11 +411,11 @@ def run(
     # remembered): time it alone, from an empty cache, so the other backend's run cannot warm it.
     rendering._render_cached.cache_clear()
     started = time.perf_counter()
-    cases[0][1]()
+    size = len(cases[0][1]().encode())
     cold = (time.perf_counter() - started) * 1000
     label = "incident page, first view (cold)"
     results.setdefault(label, {})[backend] = (cold, cold)
-    print(f"{backend:10} {label:40} once {cold:8.2f} ms")
+    print(f"{backend:10} {label:40} once {cold:8.2f} ms   ({size / 1_000_000:.2f} MB of HTML)")
     for label, call in cases:
         samples = measure(requests, call)
         median, high = statistics.median(samples), p95(samples)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -41,21 +41,16 @@ def receive_delivery(
     rules: Sequence[RoutingRule],
 ) -> DeliveryReceipt:
     """Store a delivery raw and apply its commands in one transaction; a delivery seen before changes nothing."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return _receive_once(session, source, clip(delivery_key, KEY_MAX), headers, body, translation, rules)
-        except IntegrityError:
-            session.rollback()
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    key = clip(delivery_key, KEY_MAX)
+    return _retrying(session, lambda: _receive_once(session, source, key, headers, body, translation, rules))
 
 
 def replay_delivery(
     session: Session, *, delivery_id: int, translation: Translation, rules: Sequence[RoutingRule]
 ) -> DeliveryReceipt:
     """Apply a stored delivery again with today's translation (after an upgrade); idempotent."""
-    for attempt in range(ATTEMPTS):
+
+    def once() -> DeliveryReceipt:
         delivery = session.get(Delivery, delivery_id)
         if delivery is None:
             raise NotFound(f"delivery {delivery_id} not found")
@@ -70,9 +65,18 @@ def replay_delivery(
             mark_undecipherable(delivery, exc.message)
             session.commit()
             return _receipt(delivery, ())
+
+    return _retrying(session, once)
+
+
+def _retrying(session: Session, attempt: Callable[[], DeliveryReceipt]) -> DeliveryReceipt:
+    """Run a delivery's transaction again when a concurrent one won a uniqueness race (ATTEMPTS times)."""
+    for number in range(ATTEMPTS):
+        try:
+            return attempt()
         except IntegrityError:
             session.rollback()
-            if attempt == ATTEMPTS - 1:
+            if number == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 

@@ -24,6 +24,8 @@ from .models_postmortem import (
     ReviewStatus,
 )
 from .postmortem_prefill import prefill
+from .queries import list_timeline
+from .queries_postmortem import get_postmortem
 from .service_accounts import user_by_email
 from .settings import severity_scale
 
@@ -36,7 +38,7 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
     if existing is not None:
         raise Conflict(f"incident {incident.id} has a post-mortem already", details={"postmortem_id": existing})
     chosen = postmortem_templates.template(template, severity=incident.severity)
-    entries = [e for e in incident_entries(session, incident) if e.deleted_at is None]
+    entries = list_timeline(session, viewer=actor, incident_id=incident.id)
     durations = incident.durations()
     postmortem = Postmortem(
         incident=incident,
@@ -72,7 +74,7 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
         # Someone started it a moment ago: one incident, one post-mortem.
         session.rollback()
         raise Conflict(f"incident {incident_id} has a post-mortem already") from None
-    _log(session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.")
+    record_change(session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.")
     session.commit()
     return postmortem
 
@@ -81,7 +83,7 @@ def save_section(
     session: Session, *, actor: User, postmortem_id: int, key: str, body: str, version: int
 ) -> PostmortemSection:
     """Save a section's text; a save based on an older version than the stored one is refused."""
-    postmortem = _editable(session, actor, postmortem_id)
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
     section = postmortem.section(key)
     if section is None:
         raise NotFound(f"post-mortem {postmortem_id} has no section {key!r}")
@@ -108,14 +110,14 @@ def save_section(
     section.version += 1
     section.updated_by_id = actor.id
     section.updated_at = utcnow()
-    _log(session, postmortem, actor, f"section:{key}", f"Edited “{section.title}”.", before, text)
+    record_change(session, postmortem, actor, f"section:{key}", f"Edited “{section.title}”.", before, text)
     session.commit()
     return section
 
 
 def update_review(session: Session, *, actor: User, postmortem_id: int, **changes: Any) -> Postmortem:
     """Record the facilitator, the meeting time and the agreed metrics."""
-    postmortem = _editable(session, actor, postmortem_id)
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
     unknown = set(changes) - REVIEW_FIELDS
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -143,7 +145,7 @@ def update_review(session: Session, *, actor: User, postmortem_id: int, **change
             setattr(postmortem, name, value)
             said.append(f"{name.removeprefix('agreed_').removesuffix('_seconds').replace('_', ' ')} {value}")
     if said:
-        _log(session, postmortem, actor, "review", "Agreed " + "; ".join(said) + ".")
+        record_change(session, postmortem, actor, "review", "Agreed " + "; ".join(said) + ".")
     session.commit()
     return postmortem
 
@@ -154,8 +156,8 @@ REVIEW_FIELDS = {"facilitator", "meeting_at", "agreed_severity", *METRIC_FIELDS}
 
 def set_agreed_timeline(session: Session, *, actor: User, postmortem_id: int, entry_ids: list[int]) -> Postmortem:
     """Choose which of the incident's timeline entries make the agreed timeline."""
-    postmortem = _editable(session, actor, postmortem_id)
-    entries = {e.id: e for e in incident_entries(session, postmortem.incident) if e.deleted_at is None}
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
+    entries = {e.id: e for e in list_timeline(session, viewer=actor, incident_id=postmortem.incident_id)}
     missing = [i for i in entry_ids if i not in entries]
     if missing:
         raise InvalidInput(f"timeline entry {missing[0]} is not in this incident's timeline", field="entry_ids")
@@ -166,7 +168,7 @@ def set_agreed_timeline(session: Session, *, actor: User, postmortem_id: int, en
     postmortem.agreed_timeline.extend(AgreedTimelineEntry(entry=entries[i]) for i in sorted(chosen - kept))
     after = sorted(chosen)
     if after != before:
-        _log(session, postmortem, actor, "timeline", f"Agreed timeline: {len(after)} entries.", str(before), str(after))
+        record_change(session, postmortem, actor, "timeline", f"Agreed timeline: {len(after)} entries.", str(before), str(after))
     session.commit()
     return postmortem
 
@@ -175,7 +177,7 @@ def add_meeting_entry(
     session: Session, *, actor: User, postmortem_id: int, text: str, occurred_at: datetime | None = None
 ) -> Postmortem:
     """Add what the meeting found to the incident's timeline and to the agreed timeline, at once."""
-    postmortem = _editable(session, actor, postmortem_id)
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
     now = utcnow()
     entry = TimelineEntry(
         incident_id=postmortem.incident_id,
@@ -189,18 +191,18 @@ def add_meeting_entry(
     )
     session.add(entry)
     postmortem.agreed_timeline.append(AgreedTimelineEntry(entry=entry))
-    _log(session, postmortem, actor, "timeline", "Added an entry found in the meeting.", None, entry.text)
+    record_change(session, postmortem, actor, "timeline", "Added an entry found in the meeting.", None, entry.text)
     session.commit()
     return postmortem
 
 
 def submit_for_review(session: Session, *, actor: User, postmortem_id: int) -> Postmortem:
     """Move a draft into review."""
-    postmortem = _editable(session, actor, postmortem_id)
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
     if postmortem.status is not ReviewStatus.DRAFT:
         raise Conflict("only a draft can be submitted for review", field="status")
     postmortem.status = ReviewStatus.IN_REVIEW
-    _log(session, postmortem, actor, "status", "Submitted for review.")
+    record_change(session, postmortem, actor, "status", "Submitted for review.")
     session.commit()
     return postmortem
 
@@ -210,7 +212,7 @@ def publish_postmortem(
 ) -> Postmortem:
     """Publish: every required section filled, every action item owned and dated, every blameless finding
     reframed or acknowledged with a reason."""
-    postmortem = _editable(session, actor, postmortem_id)
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
     problems = publishing_problems(postmortem)
     findings = blameless_findings(session, postmortem)
     acknowledged = {(a.get("where"), a.get("rule"), a.get("phrase")): a for a in acknowledge or []}
@@ -230,7 +232,7 @@ def publish_postmortem(
     ]
     postmortem.status = ReviewStatus.PUBLISHED
     postmortem.published_at = utcnow()
-    _log(session, postmortem, actor, "status", f"Published ({len(findings)} finding(s) acknowledged).")
+    record_change(session, postmortem, actor, "status", f"Published ({len(findings)} finding(s) acknowledged).")
     session.commit()
     return postmortem
 
@@ -238,11 +240,11 @@ def publish_postmortem(
 def reopen_postmortem(session: Session, *, actor: User, postmortem_id: int) -> Postmortem:
     """Take a published post-mortem back to draft, recorded in its history."""
     ensure_can_write(actor)
-    postmortem = _visible(session, actor, postmortem_id)
+    postmortem = get_postmortem(session, viewer=actor, postmortem_id=postmortem_id)
     if postmortem.status is not ReviewStatus.PUBLISHED:
         raise Conflict("only a published post-mortem can be reopened", field="status")
     postmortem.status = ReviewStatus.DRAFT
-    _log(session, postmortem, actor, "status", "Reopened.")
+    record_change(session, postmortem, actor, "status", "Reopened.")
     session.commit()
     return postmortem
 
@@ -274,30 +276,16 @@ def blameless_findings(session: Session, postmortem: Postmortem) -> list[dict[st
     return found
 
 
-def incident_entries(session: Session, incident: Incident) -> list[TimelineEntry]:
-    """The incident's timeline in the order things happened."""
-    query = select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
-    return list(session.scalars(query.order_by(TimelineEntry.occurred_at, TimelineEntry.id)))
-
-
-def _visible(session: Session, actor: User, postmortem_id: int) -> Postmortem:
-    postmortem = session.get(Postmortem, postmortem_id)
-    if postmortem is None:
-        raise NotFound(f"post-mortem {postmortem_id} not found")
-    ensure_can_see(postmortem.incident, actor, postmortem.incident_id)
-    return postmortem
-
-
-def _editable(session: Session, actor: User, postmortem_id: int) -> Postmortem:
+def editable_postmortem(session: Session, *, actor: User, postmortem_id: int) -> Postmortem:
     """The post-mortem, if the actor may change it and it is not published (reopen it first)."""
     ensure_can_write(actor)
-    postmortem = _visible(session, actor, postmortem_id)
+    postmortem = get_postmortem(session, viewer=actor, postmortem_id=postmortem_id)
     if postmortem.status is ReviewStatus.PUBLISHED:
         raise Conflict("this post-mortem is published; reopen it to change it", field="status")
     return postmortem
 
 
-def _log(
+def record_change(
     session: Session,
     postmortem: Postmortem,
     actor: User,
@@ -306,6 +294,7 @@ def _log(
     before: str | None = None,
     after: str | None = None,
 ) -> None:
+    """Log a change to the review in its history, without committing (the use case commits)."""
     now = utcnow()
     postmortem.updated_at = now
     postmortem.version += 1
@@ -320,18 +309,6 @@ def _log(
             after=after,
         )
     )
-
-
-def record_change(
-    session: Session, postmortem: Postmortem, actor: User, subject: str, summary: str, before: str | None = None, after: str | None = None
-) -> None:
-    """Log a change made by another use case of the review (factors, action items), without committing."""
-    _log(session, postmortem, actor, subject, summary, before, after)
-
-
-def editable_postmortem(session: Session, *, actor: User, postmortem_id: int) -> Postmortem:
-    """The post-mortem for another use case to change, after the same checks as here."""
-    return _editable(session, actor, postmortem_id)
 
 
 def known_person(session: Session, email: str, *, field: str) -> User:

@@ -207,3 +207,23 @@ def system_tool(*names: str) -> str:
     if os.environ.get("KINTSUGI_REQUIRE_SYSTEM_TOOLS"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one per test module (the browser suites share it)."""
+    path = system_tool("chromium", "chromium-browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=["--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    """The test's app served on a loopback port, for a real browser."""
+    from browser import served
+
+    with served(app) as url:
+        yield url

@@ -9,32 +9,16 @@ Every main page is screenshotted into test-output/ and checked with axe-core.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser import accessibility_violations, screenshot, served
-from conftest import PASSWORD, make_user, system_tool
+from browser import accessibility_violations, screenshot
+from conftest import PASSWORD, make_user
 from flask import Flask
 
 from incidents.models import Role
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    path = system_tool("chromium", "chromium-browser")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=["--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    with served(app) as url:
-        yield url
+pytest.importorskip("playwright.sync_api")
 
 
 def open_as(chromium: Any, base_url: str, email: str, *, zone: str) -> Any:

@@ -8,13 +8,12 @@ the published document. The review page and the document are screenshotted and c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from browser import accessibility_violations, screenshot, served
-from conftest import PASSWORD, make_user, system_tool
+from browser import accessibility_violations, screenshot
+from conftest import PASSWORD, make_user
 from flask import Flask
 from sqlalchemy import select
 
@@ -23,23 +22,8 @@ from incidents.models import EntryKind, Status, User
 from incidents.service import declare_incident, update_incident
 from incidents.service_timeline import record_timeline_entry
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    path = system_tool("chromium", "chromium-browser")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=["--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    with served(app) as url:
-        yield url
 
 
 def resolved_incident(app: Flask, email: str) -> int:
