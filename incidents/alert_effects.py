@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
-from . import queries_alerts, validation
+from . import alert_rows, validation
 from .alerts import (
     AlertSignal,
     AlertState,
@@ -31,7 +29,6 @@ from .models import (
     NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
-    AlertOccurrence,
     Delivery,
     DeliveryOutcome,
     EntryKind,
@@ -40,25 +37,32 @@ from .models import (
     LabelKind,
     Source,
     Status,
-    TimelineEntry,
     utcnow,
 )
 from .settings import severity_scale
 
 KEY_MAX = 255
-# A stored occurrence, or one of this delivery not yet written.
-Occurrence = AlertOccurrence | dict[str, Any]
 PENDING = "kintsugi.alert_writes"
 
 
 @dataclass
+class _Occurrence:
+    """An alert occurrence as this delivery knows it: read from the database, or new in this delivery."""
+
+    alert_key: str
+    occurrence_key: str
+    state: str
+    incident_id: int | None
+    # The row to insert, while its insert is pending.
+    new_row: dict[str, Any] | None = None
+
+
+@dataclass
 class _Pending:
-    """New occurrences and entries of this delivery, written in one statement per table.
+    """What this delivery writes, one statement per table, just before anything reads those tables."""
 
-    The ORM would insert them one by one (it reads each new id back); nothing here needs their ids.
-    """
-
-    occurrences: list[dict[str, Any]] = field(default_factory=list)
+    occurrences: list[_Occurrence] = field(default_factory=list)
+    resolutions: list[dict[str, Any]] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -71,21 +75,33 @@ def _write_pending(session: Session) -> None:
     """Write what is pending, before anything reads those tables."""
     pending = _pending(session)
     if pending.occurrences:
-        session.execute(insert(AlertOccurrence), pending.occurrences)
+        alert_rows.insert_occurrences(session, [o.new_row for o in pending.occurrences if o.new_row is not None])
+        for occurrence in pending.occurrences:
+            occurrence.new_row = None
         pending.occurrences = []
+    if pending.resolutions:
+        alert_rows.resolve_occurrences(session, pending.resolutions)
+        pending.resolutions = []
     if pending.entries:
-        session.execute(insert(TimelineEntry), pending.entries)
+        alert_rows.insert_entries(session, pending.entries)
         pending.entries = []
 
 
+def delivery_outcome(translation: Translation) -> tuple[DeliveryOutcome, str]:
+    """What a delivery's outcome is, by its translation alone, and the reason kept with it."""
+    if translation.problem is not None:
+        return DeliveryOutcome.UNDECIPHERABLE, clip(translation.problem, TEXT_MAX)
+    outcome = DeliveryOutcome.APPLIED if translation.commands else DeliveryOutcome.IGNORED
+    return outcome, clip(translation.ignored or "", TEXT_MAX)
+
+
 def apply_translation(
-    session: Session, delivery: Delivery, translation: Translation, rules: Sequence[RoutingRule]
+    session: Session, translation: Translation, rules: Sequence[RoutingRule], *, received_at: datetime
 ) -> tuple[int, ...]:
     """Apply a translation's commands to the incidents, without committing; returns the incidents touched."""
     # A retried attempt starts afresh.
     session.info[PENDING] = _Pending()
     if translation.problem is not None:
-        mark_undecipherable(delivery, translation.problem)
         return ()
     touched: dict[int, None] = {}
     signals = [c for c in translation.commands if isinstance(c, AlertSignal)]
@@ -94,29 +110,25 @@ def apply_translation(
     for topic in sorted({f"{c.source.value}\x1f{c.dedup_key or c.alert_key}" for c in signals}):
         _take_turn(session, topic)
     # Alertmanager re-sends the whole group each time: look its alerts up at once, not one by one.
-    known: dict[tuple[Source, str], dict[tuple[str, str], Occurrence]] = {}
-    for source in {c.source for c in translation.commands if isinstance(c, AlertSignal)}:
-        keys = [clip(c.alert_key, KEY_MAX) for c in translation.commands if isinstance(c, AlertSignal) and c.source is source]
-        by_key = queries_alerts.occurrences_of_alerts(session, source=source, alert_keys=keys)
-        known.update({(source, alert_key): {} for alert_key in keys})
-        for (alert_key, occurrence_key), found in by_key.items():
-            known[(source, alert_key)][(alert_key, occurrence_key)] = found
+    known: dict[tuple[Source, str, str], _Occurrence] = {}
+    for source in {c.source for c in signals}:
+        keys = [clip(c.alert_key, KEY_MAX) for c in signals if c.source is source]
+        for alert_key, occurrence_key, state, incident_id in alert_rows.known_occurrences(
+            session, source=source, alert_keys=keys
+        ):
+            known[(source, alert_key, occurrence_key)] = _Occurrence(alert_key, occurrence_key, state, incident_id)
     # The alerts of a group share their dedup key and service: find their incident once.
-    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None] = {}
+    open_incidents: dict[tuple[Source, str | None, str | None], int | None] = {}
     for command in translation.commands:
         if isinstance(command, AlertSignal):
-            seen = known[(command.source, clip(command.alert_key, KEY_MAX))]
-            incident = _apply_signal(
-                session, command, rules, received_at=delivery.received_at, seen=seen, open_incidents=open_incidents
+            incident_id = _apply_signal(
+                session, command, rules, received_at=received_at, known=known, open_incidents=open_incidents
             )
         else:
-            incident = _apply_response(session, command)
-        if incident is not None:
-            touched.setdefault(incident.id, None)
+            incident_id = _apply_response(session, command)
+        if incident_id is not None:
+            touched.setdefault(incident_id, None)
     _write_pending(session)
-    delivery.outcome = DeliveryOutcome.APPLIED if translation.commands else DeliveryOutcome.IGNORED
-    delivery.processed_at = utcnow()
-    delivery.problem = clip(translation.ignored or "", TEXT_MAX)
     return tuple(touched)
 
 
@@ -126,36 +138,36 @@ def _apply_signal(
     rules: Sequence[RoutingRule],
     *,
     received_at: datetime,
-    seen: dict[tuple[str, str], Occurrence],
-    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None],
-) -> Incident | None:
-    """Record an alert occurrence firing or resolving; declare or attach per the rules.
+    known: dict[tuple[Source, str, str], _Occurrence],
+    open_incidents: dict[tuple[Source, str | None, str | None], int | None],
+) -> int | None:
+    """Record an alert occurrence firing or resolving; declare or attach per the rules; the incident's id.
 
-    seen holds the stored occurrences of this alert, and gets the ones created here; open_incidents
-    remembers, for this delivery, the open incident of a dedup key and service.
+    known holds the occurrences of this delivery's alerts, and gets the ones created here;
+    open_incidents remembers, for this delivery, the open incident of a dedup key and service.
     """
-    now = utcnow()
-    rule = route(rules, signal.source, signal.facts)
     alert_key = clip(signal.alert_key, KEY_MAX)
     occurrence_key = clip(signal.occurrence_key, 64)
-    occurrence = seen.get((alert_key, occurrence_key))
-    pending = _pending(session)
-    if isinstance(occurrence, dict) and not any(occurrence is row for row in pending.occurrences):
-        # Written already in this delivery: change the stored row from now on.
-        stored = queries_alerts.occurrences_of_alerts(session, source=signal.source, alert_keys=[alert_key])
-        occurrence = stored.get((alert_key, occurrence_key))
+    occurrence = known.get((signal.source, alert_key, occurrence_key))
+    resolving = occurrence is not None and occurrence.state == AlertState.FIRING.value and signal.state is AlertState.RESOLVED
+    if occurrence is not None and not resolving:
+        # The same state again (a group re-sent every repeat_interval), or a late firing after its resolution.
+        return None
+    now = utcnow()
+    rule = route(rules, signal.source, signal.facts)
     if occurrence is None:
         started = _past(signal.started_at or signal.occurred_at or received_at, now)
-        incident = _incident_for(
+        incident_id = _incident_for(
             session, signal, rule, started=started, received_at=received_at, open_incidents=open_incidents
         )
-        row = {
+        occurrence = _Occurrence(alert_key, occurrence_key, signal.state.value, incident_id)
+        occurrence.new_row = {
             "source": signal.source,
             "alert_key": alert_key,
             "occurrence_key": occurrence_key,
             "state": signal.state.value,
             "action": rule.action.value,
-            "incident_id": incident.id if incident is not None else None,
+            "incident_id": incident_id,
             "name": clip(signal.name, TITLE_MAX) or "alert",
             "service": clip(signal.service or "", LABEL_MAX) or None,
             "dedup_key": clip(signal.dedup_key or "", KEY_MAX) or None,
@@ -164,35 +176,36 @@ def _apply_signal(
             "first_seen_at": now,
             "updated_at": now,
         }
-        pending.occurrences.append(row)
-        seen[(alert_key, occurrence_key)] = row
-    elif _state(occurrence) == AlertState.FIRING.value and signal.state is AlertState.RESOLVED:
-        incident_id = _set_resolved(occurrence, _resolved_at(signal, now), now)
-        incident = session.get(Incident, incident_id) if incident_id else None
+        _pending(session).occurrences.append(occurrence)
+        known[(signal.source, alert_key, occurrence_key)] = occurrence
     else:
-        # The same state again (a group re-sent every repeat_interval), or a late firing after its resolution.
+        _set_resolved(session, signal.source, occurrence, _resolved_at(signal, now), now)
+        incident_id = occurrence.incident_id
+    if incident_id is None:
         return None
-    if incident is None:
-        return None
-    _record_signal(session, incident, signal, now)
+    _record_signal(session, incident_id, signal, now)
     if signal.state is AlertState.RESOLVED:
-        _mitigate_if_all_resolved(session, incident, signal, rule, now)
-    return incident
+        _mitigate_if_all_resolved(session, incident_id, signal, rule, now)
+    return incident_id
 
 
-def _state(occurrence: Occurrence) -> str:
-    return str(occurrence["state"]) if isinstance(occurrence, dict) else occurrence.state
-
-
-def _set_resolved(occurrence: Occurrence, ended_at: datetime | None, now: datetime) -> int | None:
-    """Mark an occurrence resolved (stored, or still pending); returns its incident's id."""
-    if isinstance(occurrence, dict):
-        occurrence.update(state=AlertState.RESOLVED.value, ended_at=ended_at, updated_at=now)
-        incident_id: int | None = occurrence["incident_id"]
-        return incident_id
+def _set_resolved(
+    session: Session, source: Source, occurrence: _Occurrence, ended_at: datetime | None, now: datetime
+) -> None:
+    """Mark an occurrence resolved: its pending insert if it is new here, else an update of the stored row."""
     occurrence.state = AlertState.RESOLVED.value
-    occurrence.ended_at = ended_at
-    return occurrence.incident_id
+    if occurrence.new_row is not None:
+        occurrence.new_row.update(state=AlertState.RESOLVED.value, ended_at=ended_at, updated_at=now)
+        return
+    _pending(session).resolutions.append(
+        {
+            "b_source": source,
+            "b_alert_key": occurrence.alert_key,
+            "b_occurrence_key": occurrence.occurrence_key,
+            "b_ended_at": ended_at,
+            "b_updated_at": now,
+        }
+    )
 
 
 def _incident_for(
@@ -202,8 +215,8 @@ def _incident_for(
     *,
     started: datetime,
     received_at: datetime,
-    open_incidents: dict[tuple[Source, str | None, str | None], Incident | None],
-) -> Incident | None:
+    open_incidents: dict[tuple[Source, str | None, str | None], int | None],
+) -> int | None:
     if rule.action is RouteAction.RECORD:
         return None
     key = (signal.source, signal.dedup_key, signal.service)
@@ -211,14 +224,14 @@ def _incident_for(
         found = open_incidents[key]
     else:
         _write_pending(session)
-        found = open_incidents[key] = queries_alerts.open_incident_for(
+        found = open_incidents[key] = alert_rows.open_incident_for(
             session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
         )
     # A resolution we never saw firing joins an open incident but never declares one.
     if found is not None or rule.action is RouteAction.ATTACH or signal.state is AlertState.RESOLVED:
         return found
     if _wait_for_other_declarations(session, signal):
-        found = open_incidents[key] = queries_alerts.open_incident_for(
+        found = open_incidents[key] = alert_rows.open_incident_for(
             session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
         )
         if found is not None:
@@ -242,16 +255,13 @@ def _take_turn(session: Session, topic: str) -> bool:
 
     SQLite needs none: from the delivery's insert on, it lets one writer at a time.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return False
     lock_id = int.from_bytes(hashlib.sha256(topic.encode("utf-8", "replace")).digest()[:8], "big", signed=True)
-    session.execute(sql("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
-    return True
+    return alert_rows.take_turn(session, lock_id)
 
 
 def _declare(
     session: Session, signal: AlertSignal, rule: RoutingRule, *, started: datetime, received_at: datetime
-) -> Incident:
+) -> int:
     """Declare an incident from its first alert: impact began when the alert started, detection when it reached us."""
     # Delivery can lag (retries while we were down): the sender's own notification time wins when earlier.
     noticed = min(signal.detected_at or received_at, received_at)
@@ -275,7 +285,7 @@ def _declare(
     sender = sender_name(signal.source)
     _add_entry(
         session,
-        incident,
+        incident.id,
         source=signal.source,
         kind=EntryKind.STATUS_CHANGE,
         text=f"{sender}: declared a {severity} incident from {clip(signal.name, TITLE_MAX)}; nobody commands it yet.",
@@ -283,7 +293,7 @@ def _declare(
         actor_name=sender,
         external_id=f"{signal.event_id}#declared",
     )
-    return incident
+    return incident.id
 
 
 def severity_for(hint: str | None, rule: RoutingRule, scale: Sequence[str]) -> str:
@@ -301,7 +311,7 @@ def severity_for(hint: str | None, rule: RoutingRule, scale: Sequence[str]) -> s
     return scale[min(1, len(scale) - 1)]
 
 
-def _record_signal(session: Session, incident: Incident, signal: AlertSignal, now: datetime) -> None:
+def _record_signal(session: Session, incident_id: int, signal: AlertSignal, now: datetime) -> None:
     at = _past(
         (signal.ended_at if signal.state is AlertState.RESOLVED else signal.started_at) or signal.occurred_at or now,
         now,
@@ -309,7 +319,7 @@ def _record_signal(session: Session, incident: Incident, signal: AlertSignal, no
     links = [(what, url) for what, url in signal.links if _link(url)]
     _add_entry(
         session,
-        incident,
+        incident_id,
         source=signal.source,
         kind=EntryKind.ALERT,
         text=signal.text,
@@ -321,7 +331,7 @@ def _record_signal(session: Session, incident: Incident, signal: AlertSignal, no
     for n, (what, url) in enumerate(links[1:], start=1):
         _add_entry(
             session,
-            incident,
+            incident_id,
             source=signal.source,
             kind=EntryKind.EVIDENCE,
             text=f"{sender_name(signal.source)}: {what} for {signal.name}",
@@ -333,13 +343,16 @@ def _record_signal(session: Session, incident: Incident, signal: AlertSignal, no
 
 
 def _mitigate_if_all_resolved(
-    session: Session, incident: Incident, signal: AlertSignal, rule: RoutingRule, now: datetime
+    session: Session, incident_id: int, signal: AlertSignal, rule: RoutingRule, now: datetime
 ) -> None:
     """When the rule says so, the last alert resolving marks the incident mitigated; a person resolves it."""
-    if not rule.mitigate_when_resolved or incident.status is not Status.INVESTIGATING:
+    if not rule.mitigate_when_resolved:
+        return
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.status is not Status.INVESTIGATING:
         return
     _write_pending(session)
-    if queries_alerts.has_firing_alerts(session, incident_id=incident.id):
+    if alert_rows.has_firing_alerts(session, incident_id=incident_id):
         return
     at = _past(signal.ended_at or signal.occurred_at or now, now)
     at = max(at, incident.started_at, incident.detected_at or incident.started_at)
@@ -349,7 +362,7 @@ def _mitigate_if_all_resolved(
     sender = sender_name(signal.source)
     _add_entry(
         session,
-        incident,
+        incident_id,
         source=signal.source,
         kind=EntryKind.STATUS_CHANGE,
         text=f"{sender}: every alert of this incident has resolved; status changed from investigating to mitigated.",
@@ -359,32 +372,21 @@ def _mitigate_if_all_resolved(
     )
 
 
-def _apply_response(session: Session, action: ResponderAction) -> Incident | None:
-    """Record what a responder did in the sender on the incident its alert belongs to."""
+def _apply_response(session: Session, action: ResponderAction) -> int | None:
+    """Record what a responder did in the sender on the incident its alert belongs to; the incident's id."""
     _write_pending(session)
-    occurrence = queries_alerts.latest_occurrence(
+    incident_id = alert_rows.latest_incident_of_alert(
         session, source=action.source, alert_key=clip(action.alert_key, KEY_MAX)
     )
-    if occurrence is None or occurrence.incident_id is None:
-        return None
-    incident = session.get(Incident, occurrence.incident_id)
     external_id = clip(action.event_id, KEY_MAX)
-    if incident is None or queries_alerts.entry_recorded(session, source=action.source, external_id=external_id):
+    if incident_id is None or alert_rows.entry_recorded(session, source=action.source, external_id=external_id):
         return None
     now = utcnow()
     at = _past(action.occurred_at or now, now)
-    first_ack = action.kind is ResponseKind.ACKNOWLEDGED and incident.acknowledged_at is None
-    if first_ack:
-        ack = max(at, incident.detected_at or incident.started_at)
-        # A late acknowledgement after a person resolved the incident does not rewrite its key times.
-        if incident.resolved_at is None or ack <= incident.resolved_at:
-            incident.acknowledged_at = ack
-            incident.updated_at = now
-        else:
-            first_ack = False
+    first_ack = action.kind is ResponseKind.ACKNOWLEDGED and _acknowledge(session, incident_id, at, now)
     _add_entry(
         session,
-        incident,
+        incident_id,
         source=action.source,
         kind=EntryKind.NOTE if action.kind is ResponseKind.NOTE else EntryKind.ACTION,
         text=action.text,
@@ -394,12 +396,28 @@ def _apply_response(session: Session, action: ResponderAction) -> Incident | Non
         evidence_url=_link(action.link),
         is_key_moment=first_ack,
     )
-    return incident
+    return incident_id
+
+
+def _acknowledge(session: Session, incident_id: int, at: datetime, now: datetime) -> bool:
+    """Take the first acknowledgement as the incident's acknowledged time; whether it was the first.
+
+    A late acknowledgement after a person resolved the incident does not rewrite its key times.
+    """
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.acknowledged_at is not None:
+        return False
+    ack = max(at, incident.detected_at or incident.started_at)
+    if incident.resolved_at is not None and ack > incident.resolved_at:
+        return False
+    incident.acknowledged_at = ack
+    incident.updated_at = now
+    return True
 
 
 def _add_entry(
     session: Session,
-    incident: Incident,
+    incident_id: int,
     *,
     source: Source,
     kind: EntryKind,
@@ -410,14 +428,14 @@ def _add_entry(
     evidence_url: str | None = None,
     is_key_moment: bool = False,
 ) -> None:
-    """Add a timeline entry for a sender's event.
+    """Add a timeline entry for a sender's event; evidence_url is checked by the caller (_link).
 
     The caller knows the event is new: an occurrence's state changed, or (for responder actions) it
     looked. A concurrent twin still fails on (source, external_id) and the delivery starts over.
     """
     _pending(session).entries.append(
         {
-            "incident_id": incident.id,
+            "incident_id": incident_id,
             "occurred_at": occurred_at,
             "recorded_at": utcnow(),
             "source": source,
@@ -425,7 +443,7 @@ def _add_entry(
             "actor_id": None,
             "actor_name": clip(actor_name, NAME_MAX),
             "text": clip(text, TEXT_MAX) or f"{sender_name(source)} event",
-            "evidence_url": _link(evidence_url),
+            "evidence_url": evidence_url,
             "is_key_moment": is_key_moment,
             "external_id": clip(external_id, KEY_MAX),
         }
@@ -452,6 +470,9 @@ def _link(value: str | None) -> str | None:
 
 def clip(value: str, limit: int) -> str:
     """Text a database takes: valid UTF-8, no NUL (PostgreSQL refuses it), stripped and cut to the limit."""
+    if value.isascii() and "\x00" not in value:
+        # Nearly always: nothing to mend.
+        return value.strip()[:limit]
     cleaned = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
     return cleaned[:limit]
 

@@ -440,10 +440,9 @@ class AlertOccurrence(Base):
 
     __tablename__ = "alert_occurrences"
     __table_args__ = (
-        UniqueConstraint(
-            "source", "alert_key", "occurrence_key", name="uq_alert_occurrences_source_alert_key"
-        ),
-        Index("ix_alert_occurrences_incident_id", "incident_id"),
+        # alert_key first: a delivery looks its alerts up by alert_key = ANY(...) (migration 0007).
+        UniqueConstraint("alert_key", "source", "occurrence_key", name="uq_alert_occurrences_alert_key"),
+        Index("ix_alert_occurrences_incident_id_dedup_key", "incident_id", "dedup_key"),
         Index("ix_alert_occurrences_dedup_key", "dedup_key"),
     )
 

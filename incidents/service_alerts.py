@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import queries_alerts
-from .alert_effects import KEY_MAX, apply_translation, clip, mark_undecipherable
+from . import alert_rows
+from .alert_effects import KEY_MAX, apply_translation, clip, delivery_outcome, mark_undecipherable
 from .alerts import RoutingRule, Translation
+from .database import writer_turn
 from .errors import DomainError, NotFound
-from .models import Delivery, DeliveryOutcome, Source, utcnow
+from .models import TEXT_MAX, Delivery, DeliveryOutcome, Source, utcnow
 
 # A concurrent delivery about the same alert can win a unique key; the loser starts over and
 # then finds the winner's rows.
@@ -42,7 +43,12 @@ def receive_delivery(
 ) -> DeliveryReceipt:
     """Store a delivery raw and apply its commands in one transaction; a delivery seen before changes nothing."""
     key = clip(delivery_key, KEY_MAX)
-    return _retrying(session, lambda: _receive_once(session, source, key, headers, body, translation, rules))
+
+    def once() -> DeliveryReceipt:
+        with writer_turn(session):
+            return _receive_once(session, source, key, headers, body, translation, rules)
+
+    return _retrying(session, once)
 
 
 def replay_delivery(
@@ -54,17 +60,20 @@ def replay_delivery(
         delivery = session.get(Delivery, delivery_id)
         if delivery is None:
             raise NotFound(f"delivery {delivery_id} not found")
+        received_at = delivery.received_at
         try:
-            touched = apply_translation(session, delivery, translation, rules)
+            touched = apply_translation(session, translation, rules, received_at=received_at)
+            delivery.outcome, delivery.problem = delivery_outcome(translation)
+            delivery.processed_at = utcnow()
             session.commit()
-            return _receipt(delivery, touched)
+            return _receipt(delivery.id, delivery.outcome, delivery.problem, touched)
         except DomainError as exc:
             session.rollback()
             delivery = session.get(Delivery, delivery_id)
             assert delivery is not None
             mark_undecipherable(delivery, exc.message)
             session.commit()
-            return _receipt(delivery, ())
+            return _receipt(delivery.id, delivery.outcome, delivery.problem, ())
 
     return _retrying(session, once)
 
@@ -90,41 +99,45 @@ def _receive_once(
     translation: Translation,
     rules: Sequence[RoutingRule],
 ) -> DeliveryReceipt:
-    if queries_alerts.delivery_seen(session, source=source, delivery_key=delivery_key):
+    received_at = utcnow()
+    kept = {clip(k, 200): clip(v, 2000) for k, v in headers.items()}
+    outcome, problem = delivery_outcome(translation)
+
+    def store(outcome: DeliveryOutcome, problem: str) -> int | None:
+        return alert_rows.store_delivery(
+            session,
+            source=source,
+            delivery_key=delivery_key,
+            headers=kept,
+            body=body,
+            outcome=outcome,
+            problem=problem,
+            received_at=received_at,
+        )
+
+    delivery_id = store(outcome, problem)
+    if delivery_id is None:
         session.rollback()
         return DeliveryReceipt(delivery_id=None, duplicate=True)
-    delivery = _new_delivery(source, delivery_key, headers, body)
-    session.add(delivery)
-    session.flush()
     try:
-        touched = apply_translation(session, delivery, translation, rules)
+        touched = apply_translation(session, translation, rules, received_at=received_at)
     except DomainError as exc:
         # Nothing half-stored: drop every effect and keep only the raw delivery, to replay later.
         session.rollback()
-        delivery = _new_delivery(source, delivery_key, headers, body)
-        mark_undecipherable(delivery, exc.message)
-        session.add(delivery)
-        touched = ()
+        outcome, problem, touched = DeliveryOutcome.UNDECIPHERABLE, clip(exc.message, TEXT_MAX), ()
+        delivery_id = store(outcome, problem)
+        if delivery_id is None:
+            session.rollback()
+            return DeliveryReceipt(delivery_id=None, duplicate=True)
     session.commit()
-    return _receipt(delivery, touched)
+    return _receipt(delivery_id, outcome, problem, touched)
 
 
-def _new_delivery(source: Source, delivery_key: str, headers: Mapping[str, str], body: bytes) -> Delivery:
-    return Delivery(
-        source=source,
-        delivery_key=delivery_key,
-        headers={clip(k, 200): clip(v, 2000) for k, v in headers.items()},
-        body=body,
-        outcome=DeliveryOutcome.UNDECIPHERABLE,
-        received_at=utcnow(),
-    )
-
-
-def _receipt(delivery: Delivery, touched: Sequence[int]) -> DeliveryReceipt:
+def _receipt(delivery_id: int, outcome: DeliveryOutcome, problem: str, touched: Sequence[int]) -> DeliveryReceipt:
     return DeliveryReceipt(
-        delivery_id=delivery.id,
+        delivery_id=delivery_id,
         duplicate=False,
-        outcome=delivery.outcome,
-        problem=delivery.problem,
+        outcome=outcome,
+        problem=problem,
         incident_ids=tuple(touched),
     )

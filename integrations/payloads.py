@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 # Epoch numbers: seconds, milliseconds, microseconds or nanoseconds, told apart by size.
@@ -51,7 +52,8 @@ def labels(value: Any, *, field: str) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise Unreadable(f"{field} must be an object of names to values")
-    return {str(k): text(v) for k, v in value.items()}
+    # JSON names are strings already; values nearly always are.
+    return {str(k): v.strip() if type(v) is str else text(v) for k, v in value.items()}
 
 
 def sender_time(value: Any, *, field: str) -> datetime | None:
@@ -61,30 +63,52 @@ def sender_time(value: Any, *, field: str) -> datetime | None:
     if isinstance(value, bool):
         raise Unreadable(f"{field} must be a time, not a boolean")
     if isinstance(value, (int, float)):
-        for threshold, divisor in _EPOCH_DIVISORS:
-            if abs(value) >= threshold:
-                try:
-                    if isinstance(value, int):
-                        # Integer arithmetic: a float would round nanoseconds into the wrong microsecond.
-                        whole, part = divmod(value, divisor)
-                        return EPOCH + timedelta(seconds=whole, microseconds=part * 1_000_000 // divisor)
-                    return datetime.fromtimestamp(value / divisor, timezone.utc)
-                except (OverflowError, OSError, ValueError):
-                    raise Unreadable(f"{field} {value!r} is not a time we can represent") from None
+        return _epoch_time(value, field)
     if not isinstance(value, str):
         raise Unreadable(f"{field} must be an RFC 3339 time")
+    parsed = _rfc3339_time(value)
+    if isinstance(parsed, str):
+        raise Unreadable(parsed.format(field=field))
+    return parsed
+
+
+def _epoch_time(value: int | float, field: str) -> datetime:
+    for threshold, divisor in _EPOCH_DIVISORS:
+        if abs(value) >= threshold:
+            try:
+                if isinstance(value, int):
+                    # Integer arithmetic: a float would round nanoseconds into the wrong microsecond.
+                    whole, part = divmod(value, divisor)
+                    return EPOCH + timedelta(seconds=whole, microseconds=part * 1_000_000 // divisor)
+                return datetime.fromtimestamp(value / divisor, timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                raise Unreadable(f"{field} {value!r} is not a time we can represent") from None
+    raise AssertionError("the last threshold is zero")
+
+
+@lru_cache(maxsize=4096)
+def _rfc3339_time(value: str) -> datetime | None | str:
+    """The time a string says, None for Go's zero time, or a problem with {field} left to fill in.
+
+    Cached: an Alertmanager group repeats the same startsAt and endsAt across its alerts and re-sends.
+    """
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise Unreadable(f"{field} {value[:40]!r} is not an RFC 3339 time") from None
+        return f"{{field}} {_braces(value[:40])!r} is not an RFC 3339 time"
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise Unreadable(f"{field} {value[:40]!r} carries no UTC offset")
+        return f"{{field}} {_braces(value[:40])!r} carries no UTC offset"
     if parsed.year <= 1:
         return None
     try:
         return parsed.astimezone(timezone.utc)
     except OverflowError:
-        raise Unreadable(f"{field} {value[:40]!r} is out of range") from None
+        return f"{{field}} {_braces(value[:40])!r} is out of range"
+
+
+def _braces(value: str) -> str:
+    """A sender's text made safe to pass through str.format."""
+    return value.replace("{", "{{").replace("}", "}}")
 
 
 def short_key(value: str, limit: int) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import pytest
 from alerting import am_alert, am_notification
 
 from incidents.alerts import AlertState
 from incidents.models import Source
 from integrations.alertmanager.translate import translate_notification
-from integrations.payloads import sender_time
+from integrations.payloads import Unreadable, sender_time
 
 
 def translate(payload: object) -> object:
@@ -65,3 +66,14 @@ def test_times_read_as_the_senders_write_them() -> None:
     assert sender_time(1420452191104, field="t") == seconds.replace(microsecond=104000)
     assert sender_time(1420452191104123, field="t") == seconds.replace(microsecond=104123)
     assert sender_time(1420452191104123456, field="t") == seconds.replace(microsecond=104123)
+
+
+def test_a_bad_time_is_named_by_its_own_field_each_time_it_is_read() -> None:
+    # Parsed times are cached by their text; the problem must still name the field being read.
+    for field in ("startsAt", "endsAt", "startsAt"):
+        with pytest.raises(Unreadable) as caught:
+            sender_time("2026-11-22T05:59:30", field=field)
+        assert str(caught.value) == f"{field} '2026-11-22T05:59:30' carries no UTC offset"
+    with pytest.raises(Unreadable) as caught:
+        sender_time("{field} at {0}", field="endsAt")
+    assert str(caught.value) == "endsAt '{field} at {0}' is not an RFC 3339 time"

@@ -44,20 +44,26 @@ def alert_signal(alert: Any, *, group_key: str, source: Source) -> AlertSignal:
     alert_labels = labels(alert.get("labels"), field="labels")
     annotations = labels(alert.get("annotations"), field="annotations")
     state = _state(alert.get("status"))
-    started_at = sender_time(alert.get("startsAt"), field="startsAt")
+    starts = alert.get("startsAt")
+    started_at = sender_time(starts, field="startsAt")
     ended_at = sender_time(alert.get("endsAt"), field="endsAt")
     # Without a fingerprint, the label set names the alert just as Alertmanager's own hash does.
     fingerprint = text(alert.get("fingerprint")) or _label_hash(alert_labels)
-    occurrence = short_key(text(alert.get("startsAt")), 64)
+    occurrence = short_key(text(starts), 64)
     name = alert_labels.get("alertname") or "Unnamed alert"
     service = next((alert_labels[k] for k in SERVICE_LABELS if alert_labels.get(k)), None)
     summary = next((annotations[k] for k in SUMMARY_ANNOTATIONS if annotations.get(k)), "")
     links = []
-    if text(alert.get("generatorURL")):
-        links.append(("graph", text(alert.get("generatorURL"))))
+    graph = text(alert.get("generatorURL"))
+    if graph:
+        links.append(("graph", graph))
     links.extend((what, annotations[key]) for what, key in LINK_ANNOTATIONS if annotations.get(key))
     # Grafana adds links of its own to each alert.
-    links.extend((what, text(alert.get(key))) for what, key in GRAFANA_LINKS if text(alert.get(key)))
+    for what, key in GRAFANA_LINKS:
+        url = text(alert.get(key))
+        if url:
+            links.append((what, url))
+    resolved = state is AlertState.RESOLVED
     return AlertSignal(
         source=source,
         alert_key=short_key(fingerprint, 200),
@@ -72,8 +78,8 @@ def alert_signal(alert: Any, *, group_key: str, source: Source) -> AlertSignal:
         facts=alert_labels,
         severity_hint=alert_labels.get("severity"),
         started_at=started_at,
-        ended_at=ended_at if state is AlertState.RESOLVED else None,
-        occurred_at=ended_at if state is AlertState.RESOLVED else started_at,
+        ended_at=ended_at if resolved else None,
+        occurred_at=ended_at if resolved else started_at,
         links=tuple(links),
     )
 
@@ -93,11 +99,14 @@ def _title(name: str, service: str | None, summary: str) -> str:
     return f"{title}: {summary}" if summary else title
 
 
+_STATES = {state.value: state for state in AlertState}
+
+
 def _state(value: Any) -> AlertState:
-    try:
-        return AlertState(text(value).lower())
-    except ValueError:
-        raise Unreadable(f"status {text(value)[:40]!r} is neither firing nor resolved") from None
+    state = _STATES.get(text(value).lower())
+    if state is None:
+        raise Unreadable(f"status {text(value)[:40]!r} is neither firing nor resolved")
+    return state
 
 
 def _label_hash(alert_labels: dict[str, str]) -> str:
