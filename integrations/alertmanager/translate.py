@@ -51,18 +51,21 @@ def alert_signal(alert: Any, *, group_key: str, source: Source) -> AlertSignal:
     fingerprint = text(alert.get("fingerprint")) or _label_hash(alert_labels)
     occurrence = short_key(text(starts), 64)
     name = alert_labels.get("alertname") or "Unnamed alert"
-    service = next((alert_labels[k] for k in SERVICE_LABELS if alert_labels.get(k)), None)
-    summary = next((annotations[k] for k in SUMMARY_ANNOTATIONS if annotations.get(k)), "")
+    service = _first(alert_labels, SERVICE_LABELS) or None
+    summary = _first(annotations, SUMMARY_ANNOTATIONS)
     links = []
     graph = text(alert.get("generatorURL"))
     if graph:
         links.append(("graph", graph))
-    links.extend((what, annotations[key]) for what, key in LINK_ANNOTATIONS if annotations.get(key))
+    for what, key in LINK_ANNOTATIONS:
+        if annotations.get(key):
+            links.append((what, annotations[key]))
     # Grafana adds links of its own to each alert.
     for what, key in GRAFANA_LINKS:
-        url = text(alert.get(key))
-        if url:
-            links.append((what, url))
+        if key in alert:
+            url = text(alert[key])
+            if url:
+                links.append((what, url))
     resolved = state is AlertState.RESOLVED
     return AlertSignal(
         source=source,
@@ -92,6 +95,15 @@ def alert_text(sender: str, name: str, state: AlertState, service: str | None, s
     if summary and state is AlertState.FIRING:
         line += f" ({summary})"
     return line
+
+
+def _first(values: dict[str, str], names: tuple[str, ...]) -> str:
+    """The first of these names that has a value, or empty."""
+    for name in names:
+        value = values.get(name)
+        if value:
+            return value
+    return ""
 
 
 def _title(name: str, service: str | None, summary: str) -> str:
