@@ -64,6 +64,8 @@ class _Pending:
     occurrences: list[_Occurrence] = field(default_factory=list)
     resolutions: list[dict[str, Any]] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
+    # Evidence entries of this delivery, by key; one written before is skipped by the insert.
+    evidence: set[str] = field(default_factory=set)
 
 
 def _pending(session: Session) -> _Pending:
@@ -312,11 +314,16 @@ def severity_for(hint: str | None, rule: RoutingRule, scale: Sequence[str]) -> s
 
 
 def _record_signal(session: Session, incident_id: int, signal: AlertSignal, now: datetime) -> None:
+    """The alert's entry, carrying its first link; each further link once per incident.
+
+    A runbook or dashboard shared by the fifty alerts of a group is one piece of evidence, not
+    fifty entries: its entry is keyed by the incident and the link, and written once.
+    """
     at = _past(
         (signal.ended_at if signal.state is AlertState.RESOLVED else signal.started_at) or signal.occurred_at or now,
         now,
     )
-    links = [(what, url) for what, url in signal.links if _link(url)]
+    links = [(what, checked) for what, url in signal.links if (checked := _link(url))]
     _add_entry(
         session,
         incident_id,
@@ -328,7 +335,12 @@ def _record_signal(session: Session, incident_id: int, signal: AlertSignal, now:
         external_id=signal.event_id,
         evidence_url=links[0][1] if links else None,
     )
-    for n, (what, url) in enumerate(links[1:], start=1):
+    pending = _pending(session)
+    for what, url in links[1:]:
+        key = f"evidence:{incident_id}:{hashlib.sha256(url.encode('utf-8')).hexdigest()[:32]}"
+        if key in pending.evidence:
+            continue
+        pending.evidence.add(key)
         _add_entry(
             session,
             incident_id,
@@ -337,7 +349,7 @@ def _record_signal(session: Session, incident_id: int, signal: AlertSignal, now:
             text=f"{sender_name(signal.source)}: {what} for {signal.name}",
             occurred_at=at,
             actor_name=sender_name(signal.source),
-            external_id=f"{signal.event_id}#link{n}",
+            external_id=key,
             evidence_url=url,
         )
 
@@ -431,7 +443,9 @@ def _add_entry(
     """Add a timeline entry for a sender's event; evidence_url is checked by the caller (_link).
 
     The caller knows the event is new: an occurrence's state changed, or (for responder actions) it
-    looked. A concurrent twin still fails on (source, external_id) and the delivery starts over.
+    looked. An entry whose (source, external_id) is on a timeline already is skipped when written:
+    evidence recorded before, or a concurrent twin (whose occurrence insert then fails, and the
+    delivery starts over).
     """
     _pending(session).entries.append(
         {

@@ -149,7 +149,7 @@ def entry_recorded(session: Session, *, source: Source, external_id: str) -> boo
 def insert_occurrences(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """New alert occurrences, in one statement."""
     if rows:
-        connection(session).execute(occurrences.insert(), list(rows))
+        connection(session).execute(_occurrences_insert(), list(rows))
 
 
 def resolve_occurrences(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -159,22 +159,42 @@ def resolve_occurrences(session: Session, rows: Sequence[dict[str, Any]]) -> Non
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Timeline entries of senders' events, in one statement."""
+    """Timeline entries of senders' events, in one statement; one whose (source, external_id) is
+    on a timeline already is skipped (evidence links, one per incident)."""
     if rows:
-        connection(session).execute(entries.insert(), list(rows))
+        conn = connection(session)
+        conn.execute(_entries_insert(conn.dialect.name), list(rows))
 
 
 @cache
 def _delivery_insert(dialect: str) -> Insert:
-    on_conflict = (deliveries.c.source, deliveries.c.delivery_key)
+    return _insert_unless_present(dialect, deliveries, "source", "delivery_key").returning(deliveries.c.id)
+
+
+@cache
+def _entries_insert(dialect: str) -> Insert:
+    return _insert_unless_present(dialect, entries, "source", "external_id").returning(entries.c.id)
+
+
+@cache
+def _occurrences_insert() -> Insert:
+    # RETURNING, though nothing reads the ids: it makes SQLAlchemy send many rows as one
+    # INSERT ... VALUES (...), (...) ("insertmanyvalues") on SQLite too, instead of one
+    # statement per row, each of which lets another thread take the interpreter.
+    return occurrences.insert().returning(occurrences.c.id)
+
+
+def _insert_unless_present(dialect: str, table: Table, *key: str) -> Insert:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, as each database spells it."""
+    on_conflict = [table.c[name] for name in key]
     statement: Insert
     if dialect == "postgresql":
-        statement = postgresql.insert(deliveries).on_conflict_do_nothing(index_elements=on_conflict)
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=on_conflict)
     elif dialect == "sqlite":
-        statement = sqlite.insert(deliveries).on_conflict_do_nothing(index_elements=on_conflict)
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=on_conflict)
     else:
         raise RuntimeError(f"Kintsugi runs on SQLite or PostgreSQL, not {dialect}")
-    return statement.returning(deliveries.c.id)
+    return statement
 
 
 @cache

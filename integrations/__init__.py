@@ -14,7 +14,8 @@ from .pagerduty import views as pagerduty_views
 
 
 def init_app(app: Flask) -> None:
-    """Check the routing rules, then register the senders' endpoints (exempt from CSRF: they authenticate)."""
+    """Check the routing rules, then register the senders' endpoints (exempt from CSRF and from
+    browser sessions: they authenticate every delivery)."""
     app.extensions[receiving.RULES] = rules.load_rules(app.config)
     csrf = app.extensions.get("csrf")
     for blueprint in (alertmanager_views.bp, pagerduty_views.bp, opsgenie_views.bp, grafana_views.bp):
@@ -22,5 +23,6 @@ def init_app(app: Flask) -> None:
             csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     app.register_blueprint(views_admin.bp)
+    app.session_interface = receiving.SenderlessSessions()
     add_admin_link(app, "Pager deliveries not understood", "integrations_admin.undecipherable")
     app.cli.add_command(cli.integrations_cli)

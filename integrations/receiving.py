@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Request, Response, current_app, jsonify, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from incidents.alerts import RoutingRule, Translation
 from incidents.database import get_session
@@ -16,6 +17,16 @@ from .authenticity import TOKEN_HEADER
 RULES = "kintsugi.alert_rules"
 # Secrets are never stored with the raw delivery.
 REDACTED_HEADERS = {"authorization", TOKEN_HEADER.lower(), "cookie"}
+SENDER_PATHS = "/integrations/"
+
+
+class SenderlessSessions(SecureCookieSessionInterface):
+    """Browser sessions, except for senders: a delivery neither reads nor sets a session cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(SENDER_PATHS):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def rules_of(app: Flask) -> Sequence[RoutingRule]:

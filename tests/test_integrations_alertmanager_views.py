@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from alerting import AM_TOKEN, am_alert, am_notification, am_post, counts, db, post_json, timeline_texts
-from flask import Flask
+from flask import Flask, session
 from sqlalchemy import select
 
 from app import create_app
@@ -180,3 +180,28 @@ def test_a_sender_clock_ahead_of_ours_does_not_put_times_in_the_future(am_app: F
     incident = only_incident(am_app)
     assert incident.started_at <= datetime.now(timezone.utc)
     assert incident.detected_at is not None and incident.started_at <= incident.detected_at
+
+
+def test_a_runbook_shared_by_a_group_is_one_piece_of_evidence_per_incident(am_app: Flask, client: Any) -> None:
+    def alert(n: int, status: str = "firing") -> dict[str, Any]:
+        resolved = {"ends": "2026-11-22T06:09:30Z"} if status == "resolved" else {}
+        return am_alert(fingerprint=f"beb69e792e2d{n:04x}", instance=f"checkout-{n}:8080", status=status, **resolved)
+
+    assert am_post(client, am_notification(alert(1), alert(2), alert(3))).status_code == 200
+    assert am_post(client, am_notification(alert(1), alert(2), alert(3), alert(4))).status_code == 200
+    assert am_post(client, am_notification(*(alert(n, "resolved") for n in (1, 2, 3, 4)))).status_code == 200
+    with db(am_app) as session:
+        entries = session.scalars(select(TimelineEntry)).all()
+    runbooks = [e for e in entries if e.evidence_url == "https://runbooks.example.com/high-error-rate"]
+    assert [e.text for e in runbooks] == ["Alertmanager: runbook for HighErrorRate"]
+    alerts = [e for e in entries if e.kind.value == "alert"]
+    # Every alert still has its own firing and resolved entry, each with its graph link.
+    assert len(alerts) == 8
+    assert all(e.evidence_url and e.evidence_url.startswith("http://prometheus.example.com/graph") for e in alerts)
+
+
+def test_senders_get_no_browser_session(am_app: Flask) -> None:
+    with am_app.test_request_context("/integrations/alertmanager", method="POST"):
+        assert am_app.session_interface.is_null_session(session)
+    with am_app.test_request_context("/incidents"):
+        assert not am_app.session_interface.is_null_session(session)
