@@ -1,15 +1,19 @@
-"""The writers' turn: SQLite writers of one process queue on a lock; a failed turn leaves no transaction open."""
+"""The database wiring: writers' turns on SQLite, a failed turn leaving no transaction open, times as SQLite keeps them."""
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.sqlite import DATETIME
 
 from incidents.database import open_session, writer_turn
+from incidents.models import UTCDateTime
 
 
 def test_a_failed_turn_rolls_its_transaction_back(app: Flask) -> None:
@@ -65,3 +69,20 @@ def _overlapping_turns(app: Flask) -> int:
     for thread in threads:
         thread.join()
     return overlaps
+
+
+def test_sqlite_stores_times_as_its_datetime_type_writes_them() -> None:
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().bind_processor(dialect)
+    theirs = DATETIME().bind_processor(dialect)
+    assert ours is not None and theirs is not None
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+    for moment in (
+        datetime(2026, 11, 23, 22, 19, 10, tzinfo=timezone.utc),
+        datetime(2026, 11, 24, 3, 49, 10, 123, tzinfo=kolkata),
+        datetime(5, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+    ):
+        assert ours(moment) == theirs(moment.astimezone(timezone.utc).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2026, 11, 23, 22, 19, 10))
