@@ -12,12 +12,10 @@ of the incident list. Prints p50 and p95 per request in milliseconds. Target: p9
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from scratch import postgres_databases  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from incidents.database import engine_of, get_session  # noqa: E402
@@ -47,7 +45,6 @@ from incidents.models import (  # noqa: E402
 )
 from incidents.service_accounts import create_api_token, create_user  # noqa: E402
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SERVICES = ["checkout", "payments", "search", "orders", "identity", "billing", "kafka", "edge"]
 
 
@@ -184,18 +181,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run("sqlite", f"sqlite:///{folder}/bench.db", args.incidents, args.requests)
     if args.backend in ("postgres", "both"):
-        base = os.environ.get("KINTSUGI_BENCH_DATABASE_URL", PG_DEFAULT)
-        name = f"kintsugi_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            run("postgres", make_url(base).set(database=name).render_as_string(hide_password=False), args.incidents, args.requests)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
+        with postgres_databases() as (url,):
+            run("postgres", url, args.incidents, args.requests)
 
 if __name__ == "__main__":
     main()

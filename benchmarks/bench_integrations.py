@@ -43,12 +43,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ceiling_app import metadata as ceiling_metadata  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from scratch import postgres_databases  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 
 from incidents.models import AlertOccurrence, Base, Delivery, Incident, TimelineEntry  # noqa: E402
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AM_TOKEN = "bench-am-token"
 PD_SECRET = "bench-pd-secret"
 SENDERS = 16
@@ -342,22 +341,9 @@ def main() -> None:
             urls = (f"sqlite:///{folder}/bench.db", f"sqlite:///{folder}/ceiling.db")
             run("sqlite", urls, workload, args.workers or 1, args.threads, args.chunk)
     if args.backend in ("postgres", "both"):
-        base = os.environ.get("KINTSUGI_BENCH_DATABASE_URL", PG_DEFAULT)
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        names = [f"kintsugi_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            urls = tuple(make_url(base).set(database=n).render_as_string(hide_password=False) for n in names)
+        with postgres_databases(2) as (app_url, ceiling_url):
             workers = args.workers or max(2, os.cpu_count() or 2)
-            run("postgres", (urls[0], urls[1]), workload, workers, args.threads, args.chunk)
-        finally:
-            with admin.connect() as connection:
-                for name in names:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
+            run("postgres", (app_url, ceiling_url), workload, workers, args.threads, args.chunk)
 
 if __name__ == "__main__":
     main()

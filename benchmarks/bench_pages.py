@@ -21,14 +21,12 @@ from __future__ import annotations
 import argparse
 import gc
 import html
-import os
 import random
 import re
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from scratch import postgres_databases  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -66,7 +64,6 @@ from incidents.models import (  # noqa: E402
 )
 from incidents.service_accounts import create_user  # noqa: E402
 
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_MS = 150.0
 PASSWORD = "bench password, not a real one"
 EMAIL = "bench@example.com"
@@ -476,18 +473,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run("sqlite", f"sqlite:///{folder}/bench.db", args.incidents, args.requests, results)
     if "postgresql" in backends:
-        base = os.environ.get("KINTSUGI_BENCH_DATABASE_URL", PG_DEFAULT)
-        name = f"kintsugi_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        with postgres_databases() as (url,):
             run("postgresql", url, args.incidents, args.requests, results)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     print_table(results, backends)
 
 

@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
-    Connection,
     Insert,
     Select,
     String,
@@ -53,11 +52,6 @@ incidents = cast(Table, Incident.__table__)
 labels = cast(Table, IncidentLabel.__table__)
 
 
-def connection(session: Session) -> Connection:
-    """The session's connection, in its transaction."""
-    return session.connection()
-
-
 def store_delivery(
     session: Session,
     *,
@@ -74,7 +68,7 @@ def store_delivery(
     One statement both checks and inserts: a concurrent twin waits for this transaction and
     then finds the row, instead of failing on the unique key.
     """
-    conn = connection(session)
+    conn = session.connection()
     row = {
         "source": source,
         "delivery_key": delivery_key,
@@ -95,7 +89,7 @@ def take_turn(session: Session, lock_id: int) -> bool:
     The same statement tells the planner, for this transaction only, that every read here is a
     look-up by key: a new table without statistics is otherwise planned as a scan.
     """
-    conn = connection(session)
+    conn = session.connection()
     if conn.dialect.name != "postgresql":
         return False
     conn.execute(_turn_statement(), {"lock_id": lock_id})
@@ -108,7 +102,7 @@ def known_occurrences(
     """(alert_key, occurrence_key, state, incident_id) of the stored occurrences of these alerts."""
     if not alert_keys:
         return []
-    conn = connection(session)
+    conn = session.connection()
     keys: list[str] | str = sorted(set(alert_keys))
     if conn.dialect.name != "postgresql":
         keys = json.dumps(keys)
@@ -119,7 +113,7 @@ def known_occurrences(
 def latest_incident_of_alert(session: Session, *, source: Source, alert_key: str) -> int | None:
     """The incident of the alert's most recent occurrence, if any."""
     incident_id: int | None = (
-        connection(session).execute(_latest_select(), {"source": source, "alert_key": alert_key}).scalar()
+        session.connection().execute(_latest_select(), {"source": source, "alert_key": alert_key}).scalar()
     )
     return incident_id
 
@@ -129,7 +123,7 @@ def open_incident_for(session: Session, *, source: Source, dedup_key: str | None
     if not dedup_key and not service:
         return None
     found: int | None = (
-        connection(session)
+        session.connection()
         .execute(_open_incident_select(), {"source": source, "dedup_key": dedup_key, "service": service})
         .scalar()
     )
@@ -138,31 +132,31 @@ def open_incident_for(session: Session, *, source: Source, dedup_key: str | None
 
 def has_firing_alerts(session: Session, *, incident_id: int) -> bool:
     """Whether any alert occurrence of the incident is still firing."""
-    return bool(connection(session).execute(_firing_exists(), {"incident_id": incident_id}).scalar())
+    return bool(session.connection().execute(_firing_exists(), {"incident_id": incident_id}).scalar())
 
 
 def entry_recorded(session: Session, *, source: Source, external_id: str) -> bool:
     """Whether the sender's event is on a timeline already."""
-    return bool(connection(session).execute(_entry_exists(), {"source": source, "external_id": external_id}).scalar())
+    return bool(session.connection().execute(_entry_exists(), {"source": source, "external_id": external_id}).scalar())
 
 
 def insert_occurrences(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """New alert occurrences, in one statement."""
     if rows:
-        connection(session).execute(_occurrences_insert(), list(rows))
+        session.connection().execute(_occurrences_insert(), list(rows))
 
 
 def resolve_occurrences(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Mark occurrences resolved: rows of source, alert_key, occurrence_key, ended_at, updated_at."""
     if rows:
-        connection(session).execute(_resolve_update(), list(rows))
+        session.connection().execute(_resolve_update(), list(rows))
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Timeline entries of senders' events, in one statement; one whose (source, external_id) is
     on a timeline already is skipped (evidence links, one per incident)."""
     if rows:
-        conn = connection(session)
+        conn = session.connection()
         conn.execute(_entries_insert(conn.dialect.name), list(rows))
 
 

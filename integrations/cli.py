@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from incidents.database import get_session
+from incidents.models import DeliveryOutcome
 
 from .replaying import replay
 
@@ -24,6 +25,6 @@ def replay_command(delivery_ids: tuple[int, ...]) -> None:
         outcome = receipt.outcome.value if receipt.outcome else "unknown"
         detail = f": {receipt.problem}" if receipt.problem else ""
         click.echo(f"Delivery {delivery_id} ({source.value}): {outcome}{detail}")
-    still = sum(1 for *_, receipt in results if receipt.outcome and receipt.outcome.value == "undecipherable")
+    still = sum(1 for *_, receipt in results if receipt.outcome is DeliveryOutcome.UNDECIPHERABLE)
     if still:
         click.echo(f"{still} still not understood; they stay on the admin page.", err=True)

@@ -66,10 +66,10 @@ def sender_time(value: Any, *, field: str) -> datetime | None:
         return _epoch_time(value, field)
     if not isinstance(value, str):
         raise Unreadable(f"{field} must be an RFC 3339 time")
-    parsed = _rfc3339_time(value)
-    if isinstance(parsed, str):
-        raise Unreadable(parsed.format(field=field))
-    return parsed
+    try:
+        return _rfc3339_time(value)
+    except ValueError as exc:
+        raise Unreadable(f"{field} {value[:40]!r} {exc}") from None
 
 
 def _epoch_time(value: int | float, field: str) -> datetime:
@@ -87,28 +87,23 @@ def _epoch_time(value: int | float, field: str) -> datetime:
 
 
 @lru_cache(maxsize=4096)
-def _rfc3339_time(value: str) -> datetime | None | str:
-    """The time a string says, None for Go's zero time, or a problem with {field} left to fill in.
+def _rfc3339_time(value: str) -> datetime | None:
+    """The time a string says, or None for Go's zero time; ValueError says what is wrong.
 
-    Cached: an Alertmanager group repeats the same startsAt and endsAt across its alerts and re-sends.
+    Cached (a failure is not): a group repeats the same startsAt and endsAt across its alerts and re-sends.
     """
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        return f"{{field}} {_braces(value[:40])!r} is not an RFC 3339 time"
+        raise ValueError("is not an RFC 3339 time") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        return f"{{field}} {_braces(value[:40])!r} carries no UTC offset"
+        raise ValueError("carries no UTC offset")
     if parsed.year <= 1:
         return None
     try:
         return parsed.astimezone(timezone.utc)
     except OverflowError:
-        return f"{{field}} {_braces(value[:40])!r} is out of range"
-
-
-def _braces(value: str) -> str:
-    """A sender's text made safe to pass through str.format."""
-    return value.replace("{", "{{").replace("}", "}}")
+        raise ValueError("is out of range") from None
 
 
 def short_key(value: str, limit: int) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from incidents.access import ensure_admin
 from incidents.database import get_session
+from incidents.models import DeliveryOutcome
 from incidents.queries_alerts import undecipherable_deliveries
 
 from .replaying import replay
@@ -15,15 +17,8 @@ bp = Blueprint("integrations_admin", __name__, url_prefix="/admin/deliveries")
 PREVIEW = 600
 
 
-@bp.before_request
-def _signed_in() -> Response | None:
-    if not current_user.is_authenticated:
-        answer: Response = current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-        return answer
-    return None
-
-
 @bp.get("")
+@login_required
 def undecipherable() -> str:
     """Every kept delivery that could not be understood, newest first, with what went wrong (admins only)."""
     deliveries = undecipherable_deliveries(get_session(), viewer=current_user)
@@ -32,14 +27,15 @@ def undecipherable() -> str:
 
 
 @bp.post("/<int:delivery_id>/replay")
+@login_required
 def replay_one(delivery_id: int) -> Response:
-    """Replay one delivery with today's translation."""
-    undecipherable_deliveries(get_session(), viewer=current_user, limit=1)  # admins only
+    """Replay one delivery with today's translation (admins only)."""
+    ensure_admin(current_user)
     results = replay(current_app, get_session(), [delivery_id])
     if not results:
         flash(f"Delivery {delivery_id} is not stored.", "error")
     for _, _, receipt in results:
-        if receipt.problem and receipt.outcome and receipt.outcome.value == "undecipherable":
+        if receipt.outcome is DeliveryOutcome.UNDECIPHERABLE:
             flash(f"Delivery {delivery_id} is still not understood: {receipt.problem}", "error")
         else:
             flash(f"Delivery {delivery_id} replayed: {receipt.outcome.value if receipt.outcome else ''}.", "status")
