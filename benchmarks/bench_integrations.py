@@ -10,7 +10,7 @@ of 1,000 deliveries, so a drift in the machine's speed falls on both. Target: at
 ceiling, p99 under 250 ms, zero lost.
 
     .venv/bin/python benchmarks/bench_integrations.py                      # both backends
-    .venv/bin/python benchmarks/bench_integrations.py --backend sqlite --deliveries 5000 --workers 2
+    .venv/bin/python benchmarks/bench_integrations.py --backend sqlite --deliveries 5000 --workers 1
 """
 
 from __future__ import annotations
@@ -329,20 +329,20 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--duplicates", type=float, default=0.2)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    # SQLite is the embedded default: one process (its writers would otherwise sleep on each other's
-    # locks); PostgreSQL is the scaled one: a worker per CPU.
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: 1 on SQLite, one per CPU on PostgreSQL)")
+    # A worker per CPU on either database: on SQLite the workers' writers take turns on a lock file
+    # (incidents/writer_turns.py) rather than sleeping on each other's locks.
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: one per CPU, at least 2)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--chunk", type=int, default=1000, help="deliveries per turn before the other server's turn")
     args = parser.parse_args()
     workload = build_workload(args.deliveries, args.duplicates)
+    workers = args.workers or max(2, os.cpu_count() or 2)
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:
             urls = (f"sqlite:///{folder}/bench.db", f"sqlite:///{folder}/ceiling.db")
-            run("sqlite", urls, workload, args.workers or 1, args.threads, args.chunk)
+            run("sqlite", urls, workload, workers, args.threads, args.chunk)
     if args.backend in ("postgres", "both"):
         with postgres_databases(2) as (app_url, ceiling_url):
-            workers = args.workers or max(2, os.cpu_count() or 2)
             run("postgres", (app_url, ceiling_url), workload, workers, args.threads, args.chunk)
 
 if __name__ == "__main__":

@@ -143,7 +143,8 @@ def entry_recorded(session: Session, *, source: Source, external_id: str) -> boo
 def insert_occurrences(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """New alert occurrences, in one statement."""
     if rows:
-        session.connection().execute(_occurrences_insert(), list(rows))
+        conn = session.connection()
+        conn.execute(_occurrences_insert(conn.dialect.name), list(rows))
 
 
 def resolve_occurrences(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -167,15 +168,24 @@ def _delivery_insert(dialect: str) -> Insert:
 
 @cache
 def _entries_insert(dialect: str) -> Insert:
-    return _insert_unless_present(dialect, entries, "source", "external_id").returning(entries.c.id)
+    return _many_rows(dialect, _insert_unless_present(dialect, entries, "source", "external_id"), entries)
 
 
 @cache
-def _occurrences_insert() -> Insert:
-    # RETURNING, though nothing reads the ids: it makes SQLAlchemy send many rows as one
-    # INSERT ... VALUES (...), (...) ("insertmanyvalues") on SQLite too, instead of one
-    # statement per row, each of which lets another thread take the interpreter.
-    return occurrences.insert().returning(occurrences.c.id)
+def _occurrences_insert(dialect: str) -> Insert:
+    return _many_rows(dialect, occurrences.insert(), occurrences)
+
+
+def _many_rows(dialect: str, statement: Insert, table: Table) -> Insert:
+    """The insert as each driver takes many rows best.
+
+    On SQLite, RETURNING (though nothing reads the ids) makes SQLAlchemy send the rows as one
+    INSERT ... VALUES (...), (...), instead of one statement per row, each of which lets another
+    thread take the interpreter. psycopg's own executemany sends one prepared statement and every
+    row in one round trip; the multi-row VALUES would be a new, long statement for each number of
+    rows, parsed anew by psycopg each time (half again the CPU, measured at 5 and 20 rows).
+    """
+    return statement.returning(table.c.id) if dialect == "sqlite" else statement
 
 
 def _insert_unless_present(dialect: str, table: Table, *key: str) -> Insert:

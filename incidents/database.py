@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -10,6 +10,8 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from .writer_turns import WriterTurns
 
 EXTENSION = "kintsugi.database"
 WRITER_TURN = "kintsugi.writer_turn"
@@ -19,8 +21,8 @@ def init_app(app: Flask) -> None:
     """Create the engine and session factory for this app and close sessions on teardown."""
     engine = build_engine(app.config["DATABASE_URL"])
     # SQLite lets one writer at a time, and a writer that finds the file locked sleeps in steps of
-    # up to 100 ms. The threads of one process queue on a lock instead (see writer_turn).
-    info = {WRITER_TURN: threading.Lock()} if engine.dialect.name == "sqlite" else {}
+    # up to 100 ms. Busy writers queue instead (see writer_turn).
+    info = {WRITER_TURN: writer_turns_of(engine)} if engine.dialect.name == "sqlite" else {}
     app.extensions[EXTENSION] = sessionmaker(engine, expire_on_commit=False, info=info)
     app.teardown_appcontext(_close_session)
 
@@ -29,17 +31,23 @@ def init_app(app: Flask) -> None:
 def writer_turn(session: Session) -> Iterator[None]:
     """Around a write transaction that runs often and concurrently (a storm of pager deliveries).
 
-    On SQLite the process's writers take turns on a lock, so that none polls the locked file;
-    on PostgreSQL, which has row locks, it does nothing. The transaction ends inside: committed by
+    On SQLite the writers of every process serving the database take turns (WriterTurns), so
+    that none polls the locked file; on PostgreSQL, which has row locks, it does nothing. The transaction ends inside: committed by
     the caller, or rolled back here when an exception leaves.
     """
-    turn: threading.Lock | None = session.info.get(WRITER_TURN)
-    with turn if turn is not None else nullcontext():
+    turns: WriterTurns | None = session.info.get(WRITER_TURN)
+    with turns.turn() if turns is not None else nullcontext():
         try:
             yield
         except BaseException:
             session.rollback()
             raise
+
+
+def writer_turns_of(engine: Engine) -> WriterTurns:
+    """The writers' turns of a SQLite engine's database."""
+    database = engine.url.database
+    return WriterTurns(None if database in (None, "", ":memory:") else os.path.abspath(database))
 
 
 def build_engine(url: str) -> Engine:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import select
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,6 +17,7 @@ from sqlalchemy.dialects.sqlite import DATETIME
 
 from incidents.database import open_session, writer_turn
 from incidents.models import UTCDateTime
+from incidents.writer_turns import WriterTurns
 
 
 def test_a_failed_turn_rolls_its_transaction_back(app: Flask) -> None:
@@ -86,3 +90,38 @@ def test_sqlite_stores_times_as_its_datetime_type_writes_them() -> None:
     assert ours(None) is None
     with pytest.raises(ValueError, match="naive"):
         ours(datetime(2026, 11, 23, 22, 19, 10))
+
+
+def test_the_processes_of_one_sqlite_database_take_turns_on_a_file_beside_it(tmp_path: Path) -> None:
+    turns = WriterTurns(str(tmp_path / "kintsugi.db"))
+    assert turns.lock_path == str(tmp_path / "kintsugi.db-writers")
+    with turns.turn():
+        pass  # this process has its descriptor of the lock file before the fork, as a preloaded app would
+    go_read, go_write = os.pipe()
+    inside_read, inside_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a second worker process of the same database
+        try:
+            os.read(go_read, 1)
+            with turns.turn():
+                os.write(inside_write, b"1")
+        finally:
+            os._exit(0)
+    try:
+        with turns.turn():
+            os.write(go_write, b"1")
+            waiting, _, _ = select.select([inside_read], [], [], 0.5)
+            assert not waiting, "the other process wrote while this one held the turn"
+        ready, _, _ = select.select([inside_read], [], [], 10)
+        assert ready, "the other process never got its turn"
+    finally:
+        os.waitpid(pid, 0)
+        for fd in (go_read, go_write, inside_read, inside_write):
+            os.close(fd)
+
+
+def test_a_sqlite_database_in_memory_has_no_lock_file() -> None:
+    turns = WriterTurns(None)
+    assert turns.lock_path is None
+    with turns.turn():
+        pass
