@@ -5,28 +5,34 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import alert_rows, validation
+from . import alert_rows
+from .alert_responses import apply_response
+from .alert_writes import (
+    KEY_MAX,
+    KnownOccurrence,
+    add_entry,
+    checked_link,
+    clip,
+    flush_writes,
+    not_after,
+    start_writes,
+    writes_of,
+)
 from .alerts import (
     AlertSignal,
     AlertState,
-    ResponderAction,
-    ResponseKind,
     RouteAction,
     RoutingRule,
     Translation,
     route,
     sender_name,
 )
-from .errors import InvalidInput
 from .models import (
     LABEL_MAX,
-    NAME_MAX,
     TEXT_MAX,
     TITLE_MAX,
     Delivery,
@@ -40,53 +46,6 @@ from .models import (
     utcnow,
 )
 from .settings import severity_scale
-
-KEY_MAX = 255
-PENDING = "kintsugi.alert_writes"
-
-
-@dataclass
-class _Occurrence:
-    """An alert occurrence as this delivery knows it: read from the database, or new in this delivery."""
-
-    alert_key: str
-    occurrence_key: str
-    state: str
-    incident_id: int | None
-    # The row to insert, while its insert is pending.
-    new_row: dict[str, Any] | None = None
-
-
-@dataclass
-class _Pending:
-    """What this delivery writes, one statement per table, just before anything reads those tables."""
-
-    occurrences: list[_Occurrence] = field(default_factory=list)
-    resolutions: list[dict[str, Any]] = field(default_factory=list)
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    # Evidence entries of this delivery, by key; one written before is skipped by the insert.
-    evidence: set[str] = field(default_factory=set)
-
-
-def _pending(session: Session) -> _Pending:
-    pending: _Pending = session.info.setdefault(PENDING, _Pending())
-    return pending
-
-
-def _write_pending(session: Session) -> None:
-    """Write what is pending, before anything reads those tables."""
-    pending = _pending(session)
-    if pending.occurrences:
-        alert_rows.insert_occurrences(session, [o.new_row for o in pending.occurrences if o.new_row is not None])
-        for occurrence in pending.occurrences:
-            occurrence.new_row = None
-        pending.occurrences = []
-    if pending.resolutions:
-        alert_rows.resolve_occurrences(session, pending.resolutions)
-        pending.resolutions = []
-    if pending.entries:
-        alert_rows.insert_entries(session, pending.entries)
-        pending.entries = []
 
 
 def delivery_outcome(translation: Translation) -> tuple[DeliveryOutcome, str]:
@@ -102,7 +61,7 @@ def apply_translation(
 ) -> tuple[int, ...]:
     """Apply a translation's commands to the incidents, without committing; returns the incidents touched."""
     # A retried attempt starts afresh.
-    session.info[PENDING] = _Pending()
+    start_writes(session)
     if translation.problem is not None:
         return ()
     touched: dict[int, None] = {}
@@ -112,13 +71,13 @@ def apply_translation(
     for topic in sorted({f"{c.source.value}\x1f{c.dedup_key or c.alert_key}" for c in signals}):
         _take_turn(session, topic)
     # Alertmanager re-sends the whole group each time: look its alerts up at once, not one by one.
-    known: dict[tuple[Source, str, str], _Occurrence] = {}
+    known: dict[tuple[Source, str, str], KnownOccurrence] = {}
     for source in {c.source for c in signals}:
         keys = [clip(c.alert_key, KEY_MAX) for c in signals if c.source is source]
         for alert_key, occurrence_key, state, incident_id in alert_rows.known_occurrences(
             session, source=source, alert_keys=keys
         ):
-            known[(source, alert_key, occurrence_key)] = _Occurrence(alert_key, occurrence_key, state, incident_id)
+            known[(source, alert_key, occurrence_key)] = KnownOccurrence(alert_key, occurrence_key, state, incident_id)
     # The alerts of a group share their dedup key and service: find their incident once.
     open_incidents: dict[tuple[Source, str | None, str | None], int | None] = {}
     for command in translation.commands:
@@ -127,10 +86,10 @@ def apply_translation(
                 session, command, rules, received_at=received_at, known=known, open_incidents=open_incidents
             )
         else:
-            incident_id = _apply_response(session, command)
+            incident_id = apply_response(session, command)
         if incident_id is not None:
             touched.setdefault(incident_id, None)
-    _write_pending(session)
+    flush_writes(session)
     return tuple(touched)
 
 
@@ -140,7 +99,7 @@ def _apply_signal(
     rules: Sequence[RoutingRule],
     *,
     received_at: datetime,
-    known: dict[tuple[Source, str, str], _Occurrence],
+    known: dict[tuple[Source, str, str], KnownOccurrence],
     open_incidents: dict[tuple[Source, str | None, str | None], int | None],
 ) -> int | None:
     """Record an alert occurrence firing or resolving; declare or attach per the rules; the incident's id.
@@ -158,11 +117,11 @@ def _apply_signal(
     now = utcnow()
     rule = route(rules, signal.source, signal.facts)
     if occurrence is None:
-        started = _past(signal.started_at or signal.occurred_at or received_at, now)
+        started = not_after(signal.started_at or signal.occurred_at or received_at, now)
         incident_id = _incident_for(
             session, signal, rule, started=started, received_at=received_at, open_incidents=open_incidents
         )
-        occurrence = _Occurrence(alert_key, occurrence_key, signal.state.value, incident_id)
+        occurrence = KnownOccurrence(alert_key, occurrence_key, signal.state.value, incident_id)
         occurrence.new_row = {
             "source": signal.source,
             "alert_key": alert_key,
@@ -178,7 +137,7 @@ def _apply_signal(
             "first_seen_at": now,
             "updated_at": now,
         }
-        _pending(session).occurrences.append(occurrence)
+        writes_of(session).occurrences.append(occurrence)
         known[(signal.source, alert_key, occurrence_key)] = occurrence
     else:
         _set_resolved(session, signal.source, occurrence, _resolved_at(signal, now), now)
@@ -192,14 +151,14 @@ def _apply_signal(
 
 
 def _set_resolved(
-    session: Session, source: Source, occurrence: _Occurrence, ended_at: datetime | None, now: datetime
+    session: Session, source: Source, occurrence: KnownOccurrence, ended_at: datetime | None, now: datetime
 ) -> None:
     """Mark an occurrence resolved: its pending insert if it is new here, else an update of the stored row."""
     occurrence.state = AlertState.RESOLVED.value
     if occurrence.new_row is not None:
         occurrence.new_row.update(state=AlertState.RESOLVED.value, ended_at=ended_at, updated_at=now)
         return
-    _pending(session).resolutions.append(
+    writes_of(session).resolutions.append(
         {
             "b_source": source,
             "b_alert_key": occurrence.alert_key,
@@ -225,7 +184,7 @@ def _incident_for(
     if key in open_incidents:
         found = open_incidents[key]
     else:
-        _write_pending(session)
+        flush_writes(session)
         found = open_incidents[key] = alert_rows.open_incident_for(
             session, source=signal.source, dedup_key=signal.dedup_key, service=signal.service
         )
@@ -267,7 +226,7 @@ def _declare(
     """Declare an incident from its first alert: impact began when the alert started, detection when it reached us."""
     # Delivery can lag (retries while we were down): the sender's own notification time wins when earlier.
     noticed = min(signal.detected_at or received_at, received_at)
-    detected = max(_past(noticed, utcnow()), started)
+    detected = max(not_after(noticed, utcnow()), started)
     severity = severity_for(signal.severity_hint, rule, severity_scale())
     incident = Incident(
         title=clip(signal.title or signal.name, TITLE_MAX) or f"{sender_name(signal.source)} alert",
@@ -285,7 +244,7 @@ def _declare(
     session.add(incident)
     session.flush()
     sender = sender_name(signal.source)
-    _add_entry(
+    add_entry(
         session,
         incident.id,
         source=signal.source,
@@ -319,12 +278,12 @@ def _record_signal(session: Session, incident_id: int, signal: AlertSignal, now:
     A runbook or dashboard shared by the fifty alerts of a group is one piece of evidence, not
     fifty entries: its entry is keyed by the incident and the link, and written once.
     """
-    at = _past(
+    at = not_after(
         (signal.ended_at if signal.state is AlertState.RESOLVED else signal.started_at) or signal.occurred_at or now,
         now,
     )
-    links = [(what, checked) for what, url in signal.links if (checked := _link(url))]
-    _add_entry(
+    links = [(what, checked) for what, url in signal.links if (checked := checked_link(url))]
+    add_entry(
         session,
         incident_id,
         source=signal.source,
@@ -335,13 +294,13 @@ def _record_signal(session: Session, incident_id: int, signal: AlertSignal, now:
         external_id=signal.event_id,
         evidence_url=links[0][1] if links else None,
     )
-    pending = _pending(session)
+    pending = writes_of(session)
     for what, url in links[1:]:
         key = f"evidence:{incident_id}:{hashlib.sha256(url.encode('utf-8')).hexdigest()[:32]}"
         if key in pending.evidence:
             continue
         pending.evidence.add(key)
-        _add_entry(
+        add_entry(
             session,
             incident_id,
             source=signal.source,
@@ -363,16 +322,16 @@ def _mitigate_if_all_resolved(
     incident = session.get(Incident, incident_id)
     if incident is None or incident.status is not Status.INVESTIGATING:
         return
-    _write_pending(session)
+    flush_writes(session)
     if alert_rows.has_firing_alerts(session, incident_id=incident_id):
         return
-    at = _past(signal.ended_at or signal.occurred_at or now, now)
+    at = not_after(signal.ended_at or signal.occurred_at or now, now)
     at = max(at, incident.started_at, incident.detected_at or incident.started_at)
     incident.status = Status.MITIGATED
     incident.mitigated_at = at
     incident.updated_at = now
     sender = sender_name(signal.source)
-    _add_entry(
+    add_entry(
         session,
         incident_id,
         source=signal.source,
@@ -384,111 +343,10 @@ def _mitigate_if_all_resolved(
     )
 
 
-def _apply_response(session: Session, action: ResponderAction) -> int | None:
-    """Record what a responder did in the sender on the incident its alert belongs to; the incident's id."""
-    _write_pending(session)
-    incident_id = alert_rows.latest_incident_of_alert(
-        session, source=action.source, alert_key=clip(action.alert_key, KEY_MAX)
-    )
-    external_id = clip(action.event_id, KEY_MAX)
-    if incident_id is None or alert_rows.entry_recorded(session, source=action.source, external_id=external_id):
-        return None
-    now = utcnow()
-    at = _past(action.occurred_at or now, now)
-    first_ack = action.kind is ResponseKind.ACKNOWLEDGED and _acknowledge(session, incident_id, at, now)
-    _add_entry(
-        session,
-        incident_id,
-        source=action.source,
-        kind=EntryKind.NOTE if action.kind is ResponseKind.NOTE else EntryKind.ACTION,
-        text=action.text,
-        occurred_at=at,
-        actor_name=action.actor_name or sender_name(action.source),
-        external_id=external_id,
-        evidence_url=_link(action.link),
-        is_key_moment=first_ack,
-    )
-    return incident_id
-
-
-def _acknowledge(session: Session, incident_id: int, at: datetime, now: datetime) -> bool:
-    """Take the first acknowledgement as the incident's acknowledged time; whether it was the first.
-
-    A late acknowledgement after a person resolved the incident does not rewrite its key times.
-    """
-    incident = session.get(Incident, incident_id)
-    if incident is None or incident.acknowledged_at is not None:
-        return False
-    ack = max(at, incident.detected_at or incident.started_at)
-    if incident.resolved_at is not None and ack > incident.resolved_at:
-        return False
-    incident.acknowledged_at = ack
-    incident.updated_at = now
-    return True
-
-
-def _add_entry(
-    session: Session,
-    incident_id: int,
-    *,
-    source: Source,
-    kind: EntryKind,
-    text: str,
-    occurred_at: datetime,
-    actor_name: str,
-    external_id: str,
-    evidence_url: str | None = None,
-    is_key_moment: bool = False,
-) -> None:
-    """Add a timeline entry for a sender's event; evidence_url is checked by the caller (_link).
-
-    The caller knows the event is new: an occurrence's state changed, or (for responder actions) it
-    looked. An entry whose (source, external_id) is on a timeline already is skipped when written:
-    evidence recorded before, or a concurrent twin (whose occurrence insert then fails, and the
-    delivery starts over).
-    """
-    _pending(session).entries.append(
-        {
-            "incident_id": incident_id,
-            "occurred_at": occurred_at,
-            "recorded_at": utcnow(),
-            "source": source,
-            "kind": kind,
-            "actor_id": None,
-            "actor_name": clip(actor_name, NAME_MAX),
-            "text": clip(text, TEXT_MAX) or f"{sender_name(source)} event",
-            "evidence_url": evidence_url,
-            "is_key_moment": is_key_moment,
-            "external_id": clip(external_id, KEY_MAX),
-        }
-    )
-
-
 def _resolved_at(signal: AlertSignal, now: datetime) -> datetime | None:
     if signal.state is not AlertState.RESOLVED:
         return None
-    return _past(signal.ended_at or signal.occurred_at or now, now)
-
-
-def _past(value: datetime, now: datetime) -> datetime:
-    """A sender's time, pulled back to now when its clock runs ahead of ours."""
-    return min(value, now)
-
-
-def _link(value: str | None) -> str | None:
-    try:
-        return validation.link(clip(value or "", 2000), field="link")
-    except InvalidInput:
-        return None
-
-
-def clip(value: str, limit: int) -> str:
-    """Text a database takes: valid UTF-8, no NUL (PostgreSQL refuses it), stripped and cut to the limit."""
-    if value.isascii() and "\x00" not in value:
-        # Nearly always: nothing to mend.
-        return value.strip()[:limit]
-    cleaned = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
-    return cleaned[:limit]
+    return not_after(signal.ended_at or signal.occurred_at or now, now)
 
 
 def mark_undecipherable(delivery: Delivery, problem: str) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import alert_rows
-from .alert_effects import KEY_MAX, apply_translation, clip, delivery_outcome, mark_undecipherable
+from .alert_effects import apply_translation, delivery_outcome, mark_undecipherable
+from .alert_writes import KEY_MAX, clip
 from .alerts import RoutingRule, Translation
 from .database import writer_turn
 from .errors import DomainError, NotFound
