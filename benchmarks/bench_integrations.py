@@ -7,7 +7,9 @@ the count check (every delivery stored or recognised as a duplicate, every alert
 exactly once), and the same load against a bare Flask endpoint that stores one row per request
 (the ceiling), with our throughput as a fraction of it. Both servers run at once and take turns
 of 1,000 deliveries, so a drift in the machine's speed falls on both. Target: at least half the
-ceiling, p99 under 250 ms, zero lost.
+ceiling, p99 under 250 ms, zero lost. Meanwhile a responder declares an incident and writes its
+first entry through the API every 200 ms of Kintsugi's turns; the benchmark prints how long that
+took, since a storm is when people need the tool.
 
     .venv/bin/python benchmarks/bench_integrations.py                      # both backends
     .venv/bin/python benchmarks/bench_integrations.py --backend sqlite --deliveries 5000 --workers 1
@@ -45,8 +47,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from ceiling_app import metadata as ceiling_metadata  # noqa: E402
 from scratch import postgres_databases  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from incidents.models import AlertOccurrence, Base, Delivery, Incident, TimelineEntry  # noqa: E402
+from incidents.service_accounts import create_api_token, create_user  # noqa: E402
 
 AM_TOKEN = "bench-am-token"
 PD_SECRET = "bench-pd-secret"
@@ -272,6 +276,58 @@ def storm(base: str, sends: list[Send], ceiling: bool = False) -> Outcome:
     return outcome
 
 
+class Responder:
+    """A person using the API while the storm runs: declares an incident and writes its first entry,
+    every 200 ms while it is Kintsugi's turn, timing each pair of requests."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+        self.active, self.stop = threading.Event(), threading.Event()
+        self.latencies: list[float] = []
+        self.failures: Counter[str] = Counter()
+        self.thread = threading.Thread(target=self._work)
+
+    def __enter__(self) -> Responder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.active.set()
+        self.thread.join()
+
+    def _work(self) -> None:
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {self.token}"
+        while not self.stop.is_set():
+            self.active.wait()
+            if self.stop.is_set():
+                return
+            started = time.perf_counter()
+            declared = http.post(f"{self.base}/api/incidents", json={"title": "Checkout slow", "severity": "SEV2"},
+                                 timeout=60)
+            if declared.status_code != 201:
+                self.failures[f"declare {declared.status_code}"] += 1
+            else:
+                entry = http.post(f"{self.base}/api/incidents/{declared.json()['id']}/timeline",
+                                  json={"text": "Rolled back the deploy"}, timeout=60)
+                if entry.status_code == 201:
+                    self.latencies.append(time.perf_counter() - started)
+                else:
+                    self.failures[f"entry {entry.status_code}"] += 1
+            self.stop.wait(0.2)
+
+
+def responder_token(url: str) -> str:
+    """An API token of a responder, made in the app's database before the servers start."""
+    engine = create_engine(url)
+    with Session(engine) as session:
+        user = create_user(session, email="responder@example.com", name="Bench Responder")
+        _token, secret = create_api_token(session, user_id=user.id)
+    engine.dispose()
+    return secret
+
+
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
@@ -289,20 +345,26 @@ def run(backend: str, urls: tuple[str, str], workload: Workload, workers: int, t
     ceiling_engine = create_engine(ceiling_url)
     ceiling_metadata.create_all(ceiling_engine)
     ceiling_engine.dispose()
+    token = responder_token(app_url)
     ours, ceiling = Outcome(seconds=0.0), Outcome(seconds=0.0)
     with (
         gunicorn("app:create_app()", app_url, workers, threads) as base,
         gunicorn("ceiling_app:create_app()", ceiling_url, workers, threads, "--pythonpath", str(ROOT / "benchmarks"))
         as ceiling_base,
+        Responder(base, token) as responder,
     ):
         for start in range(0, len(workload.sends), chunk):
             sends = workload.sends[start : start + chunk]
+            responder.active.set()
             ours.add(storm(base, sends))
+            responder.active.clear()
             ceiling.add(storm(ceiling_base, sends, ceiling=True))
     with engine.connect() as connection:
         stored = connection.scalar(select(func.count()).select_from(Delivery)) or 0
         occurrences = connection.scalar(select(func.count()).select_from(AlertOccurrence)) or 0
-        incidents = connection.scalar(select(func.count()).select_from(Incident)) or 0
+        incidents = connection.scalar(
+            select(func.count()).select_from(Incident).where(Incident.declared_by_id.is_(None))
+        ) or 0
         entries = connection.scalar(select(func.count()).select_from(TimelineEntry)) or 0
     engine.dispose()
 
@@ -319,9 +381,15 @@ def run(backend: str, urls: tuple[str, str], workload: Workload, workers: int, t
     print(f"fraction of the ceiling: {rate / ceiling_rate:.2f}")
     print(f"stored {stored} + duplicates {duplicates} = {stored + duplicates} of {total} sent "
           f"({workload.unique} unique): {'OK' if stored == workload.unique and stored + duplicates == total else 'MISMATCH'}")
+    if responder.latencies:
+        print(f"a responder meanwhile: {len(responder.latencies)} incidents declared with a first entry, "
+              f"p50 {percentile(responder.latencies, 0.5):.1f} ms, slowest {max(responder.latencies) * 1000:.1f} ms "
+              f"(two requests each); failures {dict(responder.failures) or 'none'}")
+    else:
+        print(f"a responder meanwhile: nothing went through; failures {dict(responder.failures)}")
     print(f"alert occurrences {occurrences} of {workload.occurrences} reported: "
           f"{'OK' if occurrences == workload.occurrences else 'MISMATCH'}; lost {lost}; "
-          f"{incidents} incidents, {entries} timeline entries")
+          f"{incidents} incidents declared by alerts, {entries} timeline entries in all")
 
 
 def main() -> None:

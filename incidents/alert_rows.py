@@ -181,9 +181,10 @@ def _many_rows(dialect: str, statement: Insert, table: Table) -> Insert:
 
     On SQLite, RETURNING (though nothing reads the ids) makes SQLAlchemy send the rows as one
     INSERT ... VALUES (...), (...), instead of one statement per row, each of which lets another
-    thread take the interpreter. psycopg's own executemany sends one prepared statement and every
-    row in one round trip; the multi-row VALUES would be a new, long statement for each number of
-    rows, parsed anew by psycopg each time (half again the CPU, measured at 5 and 20 rows).
+    thread take the interpreter. On PostgreSQL, psycopg 3's own executemany sends one prepared
+    statement and every row in one round trip; the multi-row VALUES would be a new, long statement
+    for each number of rows, parsed anew by psycopg each time (half again the CPU, measured at 5
+    and 20 rows).
     """
     return statement.returning(table.c.id) if dialect == "sqlite" else statement
 

@@ -15,6 +15,8 @@ from .writer_turns import WriterTurns
 
 EXTENSION = "kintsugi.database"
 WRITER_TURN = "kintsugi.writer_turn"
+# How long a SQLite writer waits for the file's lock, and for its turn behind the others.
+SQLITE_BUSY_SECONDS = 30.0
 
 
 def init_app(app: Flask) -> None:
@@ -32,8 +34,8 @@ def writer_turn(session: Session) -> Iterator[None]:
     """Around a write transaction that runs often and concurrently (a storm of pager deliveries).
 
     On SQLite the writers of every process serving the database take turns (WriterTurns), so
-    that none polls the locked file; on PostgreSQL, which has row locks, it does nothing. The transaction ends inside: committed by
-    the caller, or rolled back here when an exception leaves.
+    that none polls the locked file; on PostgreSQL, which has row locks, it does nothing. The
+    transaction ends inside: committed by the caller, or rolled back here when an exception leaves.
     """
     turns: WriterTurns | None = session.info.get(WRITER_TURN)
     with turns.turn() if turns is not None else nullcontext():
@@ -45,9 +47,14 @@ def writer_turn(session: Session) -> Iterator[None]:
 
 
 def writer_turns_of(engine: Engine) -> WriterTurns:
-    """The writers' turns of a SQLite engine's database."""
-    database = engine.url.database
-    return WriterTurns(None if database in (None, "", ":memory:") else os.path.abspath(database))
+    """The writers' turns of a SQLite engine's database (its file; none for one in memory)."""
+    url = engine.url
+    database = url.database or ""
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        # sqlite:///file:kintsugi.db?uri=true&mode=ro: the path is what follows "file:".
+        database = "" if url.query.get("mode") == "memory" else database.removeprefix("file:").split("?")[0]
+    path = None if database in ("", ":memory:") else os.path.abspath(database)
+    return WriterTurns(path, patience=SQLITE_BUSY_SECONDS)
 
 
 def build_engine(url: str) -> Engine:
@@ -56,7 +63,7 @@ def build_engine(url: str) -> Engine:
     # once (answered 503, so senders retry) and the pool replaces it.
     options: dict[str, Any] = {"pool_recycle": 3600}
     if url.startswith("sqlite"):
-        options = {"connect_args": {"timeout": 30}}
+        options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
         if make_url(url).database not in (None, "", ":memory:"):
             # LIFO: the writers, who take turns (writer_turn), get the connection the last one
             # used, whose page cache is still good; any other would reread every page it touches.

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
+from .writer_turns import TurnNotTaken
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(TurnNotTaken, _database_busy)
 
 
 def _wants_json() -> bool:
@@ -52,3 +54,9 @@ def _database_unavailable(exc: OperationalError) -> tuple[Response | str, int]:
     # Senders retry on 503, so nothing they deliver is lost while the database is away.
     log.error("database unavailable: %s", exc)
     return _answer(503, "unavailable", "The database is unavailable; try again shortly.")
+
+
+def _database_busy(exc: TurnNotTaken) -> tuple[Response | str, int]:
+    # As for an unavailable database: senders retry, nothing is lost.
+    log.warning("%s", exc)
+    return _answer(503, "busy", "The database is busy; try again shortly.")

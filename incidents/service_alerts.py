@@ -58,25 +58,32 @@ def replay_delivery(
     """Apply a stored delivery again with today's translation (after an upgrade); idempotent."""
 
     def once() -> DeliveryReceipt:
-        delivery = session.get(Delivery, delivery_id)
-        if delivery is None:
-            raise NotFound(f"delivery {delivery_id} not found")
-        received_at = delivery.received_at
-        try:
-            touched = apply_translation(session, translation, rules, received_at=received_at)
-            delivery.outcome, delivery.problem = delivery_outcome(translation)
-            delivery.processed_at = utcnow()
-            session.commit()
-            return _receipt(delivery.id, delivery.outcome, delivery.problem, touched)
-        except DomainError as exc:
-            session.rollback()
-            delivery = session.get(Delivery, delivery_id)
-            assert delivery is not None
-            mark_undecipherable(delivery, exc.message)
-            session.commit()
-            return _receipt(delivery.id, delivery.outcome, delivery.problem, ())
+        with writer_turn(session):
+            return _replay_once(session, delivery_id, translation, rules)
 
     return _retrying(session, once)
+
+
+def _replay_once(
+    session: Session, delivery_id: int, translation: Translation, rules: Sequence[RoutingRule]
+) -> DeliveryReceipt:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"delivery {delivery_id} not found")
+    received_at = delivery.received_at
+    try:
+        touched = apply_translation(session, translation, rules, received_at=received_at)
+        delivery.outcome, delivery.problem = delivery_outcome(translation)
+        delivery.processed_at = utcnow()
+        session.commit()
+        return _receipt(delivery.id, delivery.outcome, delivery.problem, touched)
+    except DomainError as exc:
+        session.rollback()
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        mark_undecipherable(delivery, exc.message)
+        session.commit()
+        return _receipt(delivery.id, delivery.outcome, delivery.problem, ())
 
 
 def _retrying(session: Session, attempt: Callable[[], DeliveryReceipt]) -> DeliveryReceipt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -11,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import DATETIME
+from sqlalchemy.pool import NullPool
 
-from incidents.database import open_session, writer_turn
+from incidents.database import open_session, writer_turn, writer_turns_of
 from incidents.models import UTCDateTime
-from incidents.writer_turns import WriterTurns
+from incidents.writer_turns import TurnNotTaken, WriterTurns
 
 
 def test_a_failed_turn_rolls_its_transaction_back(app: Flask) -> None:
@@ -93,35 +95,108 @@ def test_sqlite_stores_times_as_its_datetime_type_writes_them() -> None:
 
 
 def test_the_processes_of_one_sqlite_database_take_turns_on_a_file_beside_it(tmp_path: Path) -> None:
-    turns = WriterTurns(str(tmp_path / "kintsugi.db"))
+    turns = WriterTurns(str(tmp_path / "kintsugi.db"), patience=10)
     assert turns.lock_path == str(tmp_path / "kintsugi.db-writers")
-    with turns.turn():
-        pass  # this process has its descriptor of the lock file before the fork, as a preloaded app would
-    go_read, go_write = os.pipe()
+    ready_read, ready_write = os.pipe()
     inside_read, inside_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # a second worker process of the same database
+    with turns.turn():
+        # Forked while this process holds the turn: the hardest case for the child, whose copy of
+        # the descriptor and of the threads' lock are the parent's.
+        pid = os.fork()
+        if pid == 0:  # a second worker process of the same database
+            try:
+                os.write(ready_write, b"1")
+                with turns.turn():
+                    os.write(inside_write, str(time.monotonic()).encode())
+            finally:
+                os._exit(0)
         try:
-            os.read(go_read, 1)
-            with turns.turn():
-                os.write(inside_write, b"1")
-        finally:
-            os._exit(0)
-    try:
-        with turns.turn():
-            os.write(go_write, b"1")
+            assert select.select([ready_read], [], [], 10)[0], "the other process never started"
             waiting, _, _ = select.select([inside_read], [], [], 0.5)
             assert not waiting, "the other process wrote while this one held the turn"
-        ready, _, _ = select.select([inside_read], [], [], 10)
-        assert ready, "the other process never got its turn"
+            released = time.monotonic()
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
+    try:
+        assert select.select([inside_read], [], [], 10)[0], "the other process never got its turn"
+        assert float(os.read(inside_read, 64)) >= released
     finally:
-        os.waitpid(pid, 0)
-        for fd in (go_read, go_write, inside_read, inside_write):
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        for fd in (ready_read, ready_write, inside_read, inside_write):
             os.close(fd)
 
 
-def test_a_sqlite_database_in_memory_has_no_lock_file() -> None:
-    turns = WriterTurns(None)
-    assert turns.lock_path is None
-    with turns.turn():
+def test_a_writer_waits_for_its_turn_no_longer_than_its_patience(tmp_path: Path) -> None:
+    turns = WriterTurns(str(tmp_path / "kintsugi.db"), patience=0.2)
+    holding, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with turns.turn():
+            holding.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with pytest.raises(TurnNotTaken), turns.turn():
+            pass
+        assert 0.2 <= time.monotonic() - started < 5
+    finally:
+        done.set()
+        thread.join()
+    with turns.turn():  # free again once the holder is done
         pass
+
+
+@pytest.mark.parametrize(
+    ("url", "lock_file"),
+    [
+        ("sqlite:///{folder}/kintsugi.db", "{folder}/kintsugi.db-writers"),
+        ("sqlite:///file:{folder}/kintsugi.db?uri=true&mode=rw", "{folder}/kintsugi.db-writers"),
+        ("sqlite:///relative.db", "{cwd}/relative.db-writers"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///file::memory:?uri=true&cache=shared", None),
+        ("sqlite:///file:shared?mode=memory&cache=shared&uri=true", None),
+    ],
+)
+def test_the_lock_file_lies_beside_the_database_file(tmp_path: Path, url: str, lock_file: str | None) -> None:
+    engine = create_engine(url.format(folder=tmp_path), poolclass=NullPool)
+    try:
+        turns = writer_turns_of(engine)
+    finally:
+        engine.dispose()
+    expected = lock_file.format(folder=tmp_path, cwd=os.getcwd()) if lock_file else None
+    assert turns.lock_path == expected
+
+
+def test_writers_who_cannot_open_the_lock_file_still_take_turns_within_the_process(tmp_path: Path) -> None:
+    turns = WriterTurns(str(tmp_path / "no-such-folder" / "kintsugi.db"), patience=0.2)
+    with turns.turn():
+        assert turns.lock_path is None
+        with pytest.raises(TurnNotTaken):
+            # Another thread of the same process must still wait.
+            _turn_in_thread(turns)
+
+
+def _turn_in_thread(turns: WriterTurns) -> None:
+    failure: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            with turns.turn():
+                pass
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=take)
+    thread.start()
+    thread.join(10)
+    if failure:
+        raise failure[0]

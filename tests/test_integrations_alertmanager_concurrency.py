@@ -13,7 +13,9 @@ from alerting import AM_TOKEN, am_alert, am_notification, am_post, counts, db
 from flask import Flask
 from sqlalchemy import select
 
+from incidents.database import WRITER_TURN
 from incidents.models import EntryKind, Incident, TimelineEntry
+from incidents.writer_turns import WriterTurns
 
 
 def test_concurrent_notifications_of_a_new_group_declare_one_incident(app: Flask) -> None:
@@ -66,6 +68,8 @@ print(json.dumps(statuses))
 
 
 def test_worker_processes_on_one_database_store_each_occurrence_once(app: Flask) -> None:
+    # What every process stores, not how they wait: without turns SQLite's own lock would keep
+    # this right too, only slower (the turns themselves are tested in test_incidents_database).
     root = Path(__file__).resolve().parent.parent
     source = WORKER.format(root=str(root), tests=str(root / "tests"), url=app.config["DATABASE_URL"], token=AM_TOKEN)
     alerts = [am_alert(instance=f"i-{n}", fingerprint=f"{n:016x}") for n in range(5)]
@@ -84,13 +88,17 @@ def test_worker_processes_on_one_database_store_each_occurrence_once(app: Flask)
     for worker in workers:
         assert worker.stdin is not None
         worker.stdin.write("go\n")
-        worker.stdin.close()
+        worker.stdin.flush()
     answers = []
-    for worker in workers:
-        assert worker.stdout is not None
-        answers.append(json.loads(worker.stdout.read() or "null"))
-        worker.stdout.close()
-        assert worker.wait(timeout=120) == 0
+    try:
+        for worker in workers:
+            out, _ = worker.communicate(timeout=120)
+            assert worker.returncode == 0
+            answers.append(json.loads(out))
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.communicate()
     # Each body was sent by both processes: one stored it, the other found it a duplicate.
     assert answers[0] + answers[1] == [200] * (2 * len(bodies))
     stored = counts(app)
@@ -103,3 +111,35 @@ def test_worker_processes_on_one_database_store_each_occurrence_once(app: Flask)
             select(TimelineEntry.external_id).where(TimelineEntry.kind == EntryKind.ALERT)
         ).all()
         assert len(firing) == len(set(firing)) == 10  # each alert fired once and resolved once
+
+
+def test_a_delivery_that_waits_too_long_for_its_turn_is_answered_503_and_nothing_is_stored(app: Flask) -> None:
+    app.config["ALERTMANAGER_TOKEN"] = AM_TOKEN
+    with db(app) as session:
+        turns: WriterTurns | None = session.info.get(WRITER_TURN)
+    if turns is None:
+        # PostgreSQL's writers need no turns (row locks): there is nothing to wait for.
+        assert app.config["DATABASE_URL"].startswith("postgresql")
+        return
+    turns.patience = 0.2
+    holding, done = threading.Event(), threading.Event()
+
+    def hold_the_turn() -> None:
+        with turns.turn():
+            holding.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold_the_turn)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        answer = am_post(app.test_client(), am_notification(am_alert()))
+    finally:
+        done.set()
+        holder.join()
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["code"] == "busy"
+    assert counts(app) == {"deliveries": 0, "incidents": 0, "entries": 0, "occurrences": 0}
+    # Alertmanager retries; now that the turn is free, the same notification goes through.
+    assert am_post(app.test_client(), am_notification(am_alert())).status_code == 200
+    assert counts(app)["occurrences"] == 1
