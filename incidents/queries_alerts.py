@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .access import ensure_admin
 from .errors import NotFound
-from .models import Delivery, DeliveryOutcome, Source, User
+from .models import AlertOccurrence, Delivery, DeliveryOutcome, Incident, Source, User
 
 
 def undecipherable_deliveries(session: Session, *, viewer: User, limit: int = 200) -> Sequence[Delivery]:
@@ -39,3 +39,18 @@ def delivery_content(session: Session, *, delivery_id: int) -> tuple[Source, byt
     if row is None:
         raise NotFound(f"delivery {delivery_id} not found")
     return row[0], row[1]
+
+
+def recent_alerts(session: Session, *, viewer: User, limit: int = 100) -> list[tuple[AlertOccurrence, str | None]]:
+    """The alert occurrences last seen first, each with its incident's title (admins only).
+
+    What became of an alert, for the admin asking why one did or did not open an incident.
+    """
+    ensure_admin(viewer)
+    rows = session.execute(
+        select(AlertOccurrence, Incident.title)
+        .outerjoin(Incident, Incident.id == AlertOccurrence.incident_id)
+        .order_by(AlertOccurrence.id.desc())
+        .limit(limit)
+    )
+    return [(occurrence, title) for occurrence, title in rows]

@@ -24,5 +24,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(views_admin.bp)
     app.session_interface = receiving.SenderlessSessions()
+    add_admin_link(app, "Pager alerts and routing rules", "integrations_admin.alerts")
     add_admin_link(app, "Pager deliveries not understood", "integrations_admin.undecipherable")
     app.cli.add_command(cli.integrations_cli)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from incidents.alerts import DEFAULT_RULES, SENDER_NAMES, RouteAction, RoutingRule
+from incidents.alerts import DEFAULT_RULES, SENDER_NAMES, RouteAction, RoutingRule, route
+from incidents.models import Source
 
 RULE_KEYS = {"source", "action", "match", "severity", "mitigate_when_resolved"}
 
@@ -97,3 +98,32 @@ def _scale(raw: Any) -> list[str]:
     return [str(v).strip() for v in values if str(v).strip()]
 
 
+
+
+def facts_of(text: str) -> dict[str, str]:
+    """Facts typed one per line as name=value (an alert's labels, say), for trying the rules."""
+    facts: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip():
+            raise RulesError(f"line {number}: write each fact as name=value, for example severity=critical")
+        facts[name.strip()] = value.strip()
+    return facts
+
+
+def sender_of(value: str) -> Source:
+    """A sender named as in the rules (alertmanager, pagerduty, opsgenie, grafana)."""
+    senders = {s.value: s for s in SENDER_NAMES}
+    if value not in senders:
+        raise RulesError(f"the sender must be one of {', '.join(senders)}")
+    return senders[value]
+
+
+def first_match(rules: Sequence[RoutingRule], sender: str, facts: str) -> tuple[int | None, RoutingRule]:
+    """Which rule an alert from the sender with these facts meets: its number (from 1) and the rule,
+    or no number when none does and the alert is only recorded."""
+    rule = route(rules, sender_of(sender), facts_of(facts))
+    number = next((n for n, candidate in enumerate(rules, start=1) if candidate is rule), None)
+    return number, rule

@@ -1,23 +1,51 @@
-"""Admin page: the deliveries Kintsugi kept but could not understand, with a way to replay each."""
+"""Admin pages of the pager integrations: the alerts last seen and the rules that routed them, and
+the deliveries Kintsugi kept but could not understand, with a way to replay each."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from incidents.access import ensure_admin
+from incidents.alerts import DEFAULT_RULES, SENDER_NAMES, RoutingRule
 from incidents.database import get_session
 from incidents.models import DeliveryOutcome
-from incidents.queries_alerts import undecipherable_deliveries
+from incidents.queries_alerts import recent_alerts, undecipherable_deliveries
 
+from .receiving import rules_of
 from .replaying import replay
+from .rules import RulesError, first_match
 
-bp = Blueprint("integrations_admin", __name__, url_prefix="/admin/deliveries")
+bp = Blueprint("integrations_admin", __name__, url_prefix="/admin")
 PREVIEW = 600
 
 
-@bp.get("")
+@bp.get("/alerts")
+@login_required
+def alerts() -> str:
+    """What became of the alerts last seen, the routing rules in force, and a form to try them (admins only)."""
+    seen = recent_alerts(get_session(), viewer=current_user)
+    rules = rules_of(current_app)
+    tried: tuple[int | None, RoutingRule] | None = None
+    problem = None
+    if "sender" in request.args:
+        try:
+            tried = first_match(rules, request.args["sender"], request.args.get("facts", ""))
+        except RulesError as exc:
+            problem = str(exc)
+    return render_template(
+        "integrations/alerts.html",
+        seen=seen,
+        rules=rules,
+        defaults=[rule for rule in rules if any(rule is default for default in DEFAULT_RULES)],
+        senders=SENDER_NAMES,
+        tried=tried,
+        problem=problem,
+    )
+
+
+@bp.get("/deliveries")
 @login_required
 def undecipherable() -> str:
     """Every kept delivery that could not be understood, newest first, with what went wrong (admins only)."""
@@ -26,7 +54,7 @@ def undecipherable() -> str:
     return render_template("integrations/deliveries.html", deliveries=deliveries, previews=previews, preview=PREVIEW)
 
 
-@bp.post("/<int:delivery_id>/replay")
+@bp.post("/deliveries/<int:delivery_id>/replay")
 @login_required
 def replay_one(delivery_id: int) -> Response:
     """Replay one delivery with today's translation (admins only)."""

@@ -161,6 +161,8 @@ def test_main_pages_have_no_serious_accessibility_violations(app: Flask, chromiu
         ("account", "/account"),
         ("tokens", "/account/tokens"),
         ("admin-users", "/admin/users"),
+        ("admin-alerts", "/admin/alerts?sender=alertmanager&facts=severity%3Dcritical"),
+        ("admin-deliveries", "/admin/deliveries"),
     ]:
         page.goto(base_url + path)
         screenshot(page, name)

@@ -1,0 +1,89 @@
+"""The admin page of pager alerts: what became of each alert, the routing rules in force, and trying them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from alerting import AM_TOKEN, am_alert, am_notification, am_post
+from conftest import make_user, sign_in
+from flask import Flask
+
+from incidents.models import Role
+from integrations import receiving, rules
+
+
+@pytest.fixture
+def am_app(app: Flask) -> Flask:
+    app.config["ALERTMANAGER_TOKEN"] = AM_TOKEN
+    make_user(app, "ada@example.com", Role.ADMIN)
+    make_user(app, "rui@example.com", Role.RESPONDER)
+    return app
+
+
+def text_of(html: str) -> str:
+    """The page's words, without tags, spaces folded."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_page_says_what_became_of_each_alert(am_app: Flask, client: Any) -> None:
+    am_post(client, am_notification(am_alert("HighErrorRate", service="checkout", fingerprint="a1")))
+    am_post(client, am_notification(am_alert("DiskFilling", service="search", severity="warning", fingerprint="a2"),
+                                     group_key="{}:{alertname=\"DiskFilling\"}"))
+    am_post(client, am_notification(am_alert("CertExpiring", service="edge", severity="info", fingerprint="a3"),
+                                    group_key="{}:{alertname=\"CertExpiring\"}"))
+    am_post(client, am_notification(am_alert("QueueLag", service="billing", severity="critical", fingerprint="a4",
+                                             status="resolved", ends="2026-11-22T06:10:00Z"),
+                                    group_key="{}:{alertname=\"QueueLag\"}"))
+    sign_in(client, "ada@example.com")
+    page = client.get("/admin/alerts")
+    assert page.status_code == 200
+    words = text_of(page.get_data(as_text=True))
+    assert "Alertmanager: HighErrorRate for checkout firing declared or joined #1 HighErrorRate for checkout" in words
+    assert "Alertmanager: DiskFilling for search firing only recorded: no incident was open for its dedup key or service" in words
+    assert "Alertmanager: CertExpiring for edge firing only recorded: no rule makes it declare or join" in words
+    assert "Alertmanager: QueueLag for billing resolved only recorded: it arrived already resolved" in words
+    assert 'href="/incidents/1"' in page.get_data(as_text=True)
+    # Newest first.
+    assert words.index("QueueLag") < words.index("CertExpiring") < words.index("DiskFilling") < words.index("HighErrorRate")
+
+
+def test_only_admins_see_it(am_app: Flask, client: Any) -> None:
+    assert client.get("/admin/alerts").status_code == 302  # to the sign-in form
+    sign_in(client, "rui@example.com")
+    assert client.get("/admin/alerts").status_code == 403
+    assert client.get("/admin/alerts?sender=alertmanager&facts=severity%3Dcritical").status_code == 403
+
+
+def test_the_rules_in_force_are_listed_in_order_yours_first(am_app: Flask, client: Any) -> None:
+    receiving_rules = [{"source": "alertmanager", "action": "record", "match": {"team": ["sandbox", "lab"]}},
+                       {"source": "*", "action": "declare", "match": {"env": "prod"}, "severity": "SEV1",
+                        "mitigate_when_resolved": True}]
+    am_app.extensions[receiving.RULES] = rules.load_rules({"ALERT_RULES": receiving_rules, "SEVERITIES": am_app.config["SEVERITIES"]})
+    sign_in(client, "ada@example.com")
+    words = text_of(client.get("/admin/alerts").get_data(as_text=True))
+    assert "1 Alertmanager team is sandbox or lab is only recorded" in words
+    assert ("2 any sender env is prod declares an incident (SEV1 unless the alert names one), or joins one open for "
+            "its dedup key or service; the incident is marked mitigated when all its alerts resolve") in words
+    assert "3 (default) Alertmanager severity is critical or page declares an incident (SEV2" in words
+    assert "— any sender no rule above matched is only recorded" in words
+
+
+@pytest.mark.parametrize(
+    ("query", "answer"),
+    [
+        ("sender=alertmanager&facts=severity%3Dcritical", "Rule 1 (default): the alert declares an incident (SEV2"),
+        ("sender=alertmanager&facts=severity%3Dwarning%0Aenv%3Dprod", "Rule 2 (default): the alert joins an incident"),
+        ("sender=pagerduty&facts=urgency%3Dhigh", "Rule 5 (default): the alert declares an incident"),
+        ("sender=opsgenie&facts=priority%3DP5", "No rule matches: the alert is only recorded."),
+        ("sender=alertmanager&facts=", "No rule matches: the alert is only recorded."),
+        ("sender=alertmanager&facts=severity", "line 1: write each fact as name=value, for example severity=critical"),
+        ("sender=nagios&facts=severity%3Dcritical", "the sender must be one of alertmanager, pagerduty, opsgenie, grafana"),
+    ],
+)
+def test_trying_the_rules_names_the_rule_an_alert_meets(am_app: Flask, client: Any, query: str, answer: str) -> None:
+    sign_in(client, "ada@example.com")
+    page = client.get(f"/admin/alerts?{query}")
+    assert page.status_code == 200
+    assert answer in text_of(page.get_data(as_text=True))
