@@ -98,8 +98,6 @@ def _scale(raw: Any) -> list[str]:
     return [str(v).strip() for v in values if str(v).strip()]
 
 
-
-
 def facts_of(text: str) -> dict[str, str]:
     """Facts typed one per line as name=value (an alert's labels, say), for trying the rules."""
     facts: dict[str, str] = {}
