@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .access import ensure_admin
+from .access import ensure_admin, ensure_can_see
+from .alerts import sender_name
 from .errors import NotFound
 from .models import AlertOccurrence, Delivery, DeliveryOutcome, Incident, Source, User
 
@@ -54,3 +57,45 @@ def recent_alerts(session: Session, *, viewer: User, limit: int = 100) -> list[t
         .limit(limit)
     )
     return [(occurrence, title) for occurrence, title in rows]
+
+
+@dataclass(frozen=True)
+class FiringAlert:
+    """An alert of an incident that has not resolved yet."""
+
+    sender: str
+    name: str
+    service: str | None
+    since: datetime
+
+
+@dataclass(frozen=True)
+class IncidentAlerts:
+    """The alerts that fed an incident: how many still fire and how many resolved, and the first few still firing."""
+
+    firing: int
+    resolved: int
+    still_firing: list[FiringAlert]
+
+
+def incident_alerts(session: Session, *, viewer: User, incident_id: int, limit: int = 20) -> IncidentAlerts:
+    """What the responder asks at a glance: is it still firing, and what? (the longest firing first)."""
+    ensure_can_see(session.get(Incident, incident_id), viewer, incident_id)
+    o = AlertOccurrence
+    counts: dict[str, int] = {
+        state: count
+        for state, count in session.execute(
+            select(o.state, func.count()).where(o.incident_id == incident_id).group_by(o.state)
+        )
+    }
+    rows = session.execute(
+        select(o.source, o.name, o.service, o.started_at)
+        .where(o.incident_id == incident_id, o.state == "firing")
+        .order_by(o.started_at, o.id)
+        .limit(limit)
+    )
+    return IncidentAlerts(
+        firing=counts.get("firing", 0),
+        resolved=counts.get("resolved", 0),
+        still_firing=[FiringAlert(sender_name(source), name, service, since) for source, name, service, since in rows],
+    )

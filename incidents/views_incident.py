@@ -25,6 +25,7 @@ from .forms import (
 )
 from .incident_page import EntryActions, roles_form, running_durations, timeline_days
 from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status, utcnow
+from .queries_alerts import incident_alerts
 from .settings import severity_scale
 from .views import wall_clock
 
@@ -235,5 +236,6 @@ def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
         key_times_form=key_times_form,
         confirm_form=ConfirmForm(formdata=None),
         running=running_durations(incident),
+        alerts=incident_alerts(session, viewer=current_user, incident_id=incident_id),
     )
     return (page, status) if status != 200 else page
