@@ -45,7 +45,7 @@ def delivery_content(session: Session, *, delivery_id: int) -> tuple[Source, byt
 
 
 def recent_alerts(session: Session, *, viewer: User, limit: int = 100) -> list[tuple[AlertOccurrence, str | None]]:
-    """The alert occurrences last seen first, each with its incident's title (admins only).
+    """The alert occurrences that arrived last, newest first, each with its incident's title (admins only).
 
     What became of an alert, for the admin asking why one did or did not open an incident.
     """

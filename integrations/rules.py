@@ -119,9 +119,17 @@ def sender_of(value: str) -> Source:
     return senders[value]
 
 
-def first_match(rules: Sequence[RoutingRule], sender: str, facts: str) -> tuple[int | None, RoutingRule]:
-    """Which rule an alert from the sender with these facts meets: its number (from 1) and the rule,
-    or no number when none does and the alert is only recorded."""
+NumberedRule = tuple[int | None, RoutingRule, bool]
+
+
+def rules_in_force(rules: Sequence[RoutingRule]) -> list[NumberedRule]:
+    """The rules in the order they are tried: (number from 1, rule, whether it is a default)."""
+    return [(n, rule, any(rule is default for default in DEFAULT_RULES)) for n, rule in enumerate(rules, start=1)]
+
+
+def first_match(rules: Sequence[RoutingRule], sender: str, facts: str) -> NumberedRule:
+    """The rule an alert from the sender with these facts meets, numbered as in rules_in_force;
+    no number when none does and the alert is only recorded."""
     rule = route(rules, sender_of(sender), facts_of(facts))
-    number = next((n for n, candidate in enumerate(rules, start=1) if candidate is rule), None)
-    return number, rule
+    found = next((numbered for numbered in rules_in_force(rules) if numbered[1] is rule), None)
+    return found if found is not None else (None, rule, False)

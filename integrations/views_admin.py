@@ -8,14 +8,14 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from incidents.access import ensure_admin
-from incidents.alerts import DEFAULT_RULES, SENDER_NAMES, RoutingRule
+from incidents.alerts import SENDER_NAMES
 from incidents.database import get_session
 from incidents.models import DeliveryOutcome
 from incidents.queries_alerts import recent_alerts, undecipherable_deliveries
 
 from .receiving import rules_of
 from .replaying import replay
-from .rules import RulesError, first_match
+from .rules import NumberedRule, RulesError, first_match, rules_in_force
 
 bp = Blueprint("integrations_admin", __name__, url_prefix="/admin")
 PREVIEW = 600
@@ -24,10 +24,10 @@ PREVIEW = 600
 @bp.get("/alerts")
 @login_required
 def alerts() -> str:
-    """What became of the alerts last seen, the routing rules in force, and a form to try them (admins only)."""
-    seen = recent_alerts(get_session(), viewer=current_user)
+    """What became of the latest alerts, the routing rules in force, and a form to try them (admins only)."""
+    ensure_admin(current_user)
     rules = rules_of(current_app)
-    tried: tuple[int | None, RoutingRule] | None = None
+    tried: NumberedRule | None = None
     problem = None
     if "sender" in request.args:
         try:
@@ -36,9 +36,8 @@ def alerts() -> str:
             problem = str(exc)
     return render_template(
         "integrations/alerts.html",
-        seen=seen,
-        rules=rules,
-        defaults=[rule for rule in rules if any(rule is default for default in DEFAULT_RULES)],
+        seen=recent_alerts(get_session(), viewer=current_user),
+        rules=rules_in_force(rules),
         senders=SENDER_NAMES,
         tried=tried,
         problem=problem,

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import pytest
+from alerting import AM_TOKEN, am_alert, am_notification, am_post
 from browser import accessibility_violations, screenshot
 from conftest import PASSWORD, make_user
 from flask import Flask
@@ -152,6 +153,9 @@ def test_main_pages_have_no_serious_accessibility_violations(app: Flask, chromiu
     page.get_by_role("button", name="Declare").click()
     page.wait_for_url(re.compile(r"/incidents/\d+$"))
     add_entry(page, "Index lag at **40 minutes**", "2026-11-20T10:00", "detection")
+    # An alert declares incident 2, so the alerts admin page and the incident's Alerts section have rows.
+    app.config["ALERTMANAGER_TOKEN"] = AM_TOKEN
+    assert am_post(app.test_client(), am_notification(am_alert(), am_alert("LatencyHigh", fingerprint="f2"))).status_code == 200
     for name, path in [
         ("home", "/"),
         ("list", "/incidents"),
@@ -161,6 +165,7 @@ def test_main_pages_have_no_serious_accessibility_violations(app: Flask, chromiu
         ("account", "/account"),
         ("tokens", "/account/tokens"),
         ("admin-users", "/admin/users"),
+        ("incident-alerts", "/incidents/2"),
         ("admin-alerts", "/admin/alerts?sender=alertmanager&facts=severity%3Dcritical"),
         ("admin-deliveries", "/admin/deliveries"),
     ]:

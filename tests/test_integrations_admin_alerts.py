@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from alerting import AM_TOKEN, am_alert, am_notification, am_post
+from alerting import AM_TOKEN, PD_SECRET, am_alert, am_notification, am_post, pd_event, pd_post
 from conftest import make_user, sign_in
 from flask import Flask
 
@@ -28,25 +28,43 @@ def text_of(html: str) -> str:
 
 
 def test_the_page_says_what_became_of_each_alert(am_app: Flask, client: Any) -> None:
+    am_app.config["PAGERDUTY_WEBHOOK_SECRETS"] = PD_SECRET
+    am_app.extensions[receiving.RULES] = rules.load_rules(
+        {"ALERT_RULES": [{"source": "alertmanager", "action": "record", "match": {"team": "lab"}}],
+         "SEVERITIES": am_app.config["SEVERITIES"]}
+    )
     am_post(client, am_notification(am_alert("HighErrorRate", service="checkout", fingerprint="a1")))
+    # A warning of the same group joins the open incident; one of another service finds none.
+    am_post(client, am_notification(am_alert("HighErrorRate", service="checkout", fingerprint="a1"),
+                                     am_alert("SlowCheckout", service="checkout", severity="warning", fingerprint="a5")))
     am_post(client, am_notification(am_alert("DiskFilling", service="search", severity="warning", fingerprint="a2"),
                                      group_key="{}:{alertname=\"DiskFilling\"}"))
     am_post(client, am_notification(am_alert("CertExpiring", service="edge", severity="info", fingerprint="a3"),
                                     group_key="{}:{alertname=\"CertExpiring\"}"))
+    lab = am_alert("LabDown", service="lab-api", fingerprint="a6")
+    lab["labels"]["team"] = "lab"
+    am_post(client, am_notification(lab, group_key="{}:{alertname=\"LabDown\"}"))
     am_post(client, am_notification(am_alert("QueueLag", service="billing", severity="critical", fingerprint="a4",
                                              status="resolved", ends="2026-11-22T06:10:00Z"),
                                     group_key="{}:{alertname=\"QueueLag\"}"))
+    pd_post(client, pd_event(incident_id="QPD1"))
     sign_in(client, "ada@example.com")
     page = client.get("/admin/alerts")
     assert page.status_code == 200
     words = text_of(page.get_data(as_text=True))
-    assert "Alertmanager: HighErrorRate for checkout firing declared or joined #1 HighErrorRate for checkout" in words
-    assert "Alertmanager: DiskFilling for search firing only recorded: no incident was open for its dedup key or service" in words
-    assert "Alertmanager: CertExpiring for edge firing only recorded: no rule makes it declare or join" in words
+    title = "HighErrorRate for checkout: 5xx ratio above 5%"
+    assert f"Alertmanager: HighErrorRate for checkout firing declared or joined #1 {title}" in words
+    assert f"Alertmanager: SlowCheckout for checkout firing joined #1 {title}" in words
+    assert "Alertmanager: DiskFilling for search firing only recorded: no open incident shared its dedup key or service" in words
+    recorded = "only recorded, as the rules in force when it arrived said (a record rule, or none matched)"
+    assert f"Alertmanager: CertExpiring for edge firing {recorded}" in words
+    assert f"Alertmanager: LabDown for lab-api firing {recorded}" in words
     assert "Alertmanager: QueueLag for billing resolved only recorded: it arrived already resolved" in words
+    assert ("PagerDuty: [FIRING:2] HighErrorRate checkout for Checkout API firing declared or joined "
+            "#2 [FIRING:2] HighErrorRate checkout") in words
     assert 'href="/incidents/1"' in page.get_data(as_text=True)
     # Newest first.
-    assert words.index("QueueLag") < words.index("CertExpiring") < words.index("DiskFilling") < words.index("HighErrorRate")
+    assert words.index("PagerDuty:") < words.index("QueueLag") < words.index("CertExpiring") < words.index("Alertmanager: HighErrorRate")
 
 
 def test_only_admins_see_it(am_app: Flask, client: Any) -> None:
