@@ -51,7 +51,8 @@ class WriterTurns:
     @contextmanager
     def turn(self) -> Iterator[None]:
         """Wait for this writer's turn and hold it inside the block; TurnNotTaken when it took too long."""
-        if not self._threads.acquire(timeout=self.patience):
+        threads = self._threads  # a fork inside the block gives the child new ones
+        if not threads.acquire(timeout=self.patience):
             raise TurnNotTaken(f"no turn to write after {self.patience:g} s: the database is busy")
         try:
             fd = self._descriptor()
@@ -59,12 +60,14 @@ class WriterTurns:
                 yield
                 return
             fcntl.flock(fd, fcntl.LOCK_EX)
+            holder = os.getpid()
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                if os.getpid() == holder:  # a child forked inside the block holds nothing to unlock
+                    fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            self._threads.release()
+            threads.release()
 
     def _descriptor(self) -> int | None:
         """This process's descriptor of the lock file; called holding the threads' lock.

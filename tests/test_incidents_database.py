@@ -200,3 +200,28 @@ def _turn_in_thread(turns: WriterTurns) -> None:
     thread.join(10)
     if failure:
         raise failure[0]
+
+
+def test_a_child_forked_inside_a_turn_leaves_it_and_then_waits_its_own(tmp_path: Path) -> None:
+    turns = WriterTurns(str(tmp_path / "kintsugi.db"), patience=10)
+    done_read, done_write = os.pipe()
+    child = False
+    with turns.turn():
+        pid = os.fork()
+        child = pid == 0
+        if not child:
+            time.sleep(0.3)  # the parent holds its turn a while after the fork
+            released = time.monotonic()
+    if child:
+        try:
+            with turns.turn():  # after leaving the inherited turn without unlocking the parent's
+                os.write(done_write, str(time.monotonic()).encode())
+        finally:
+            os._exit(0)
+    try:
+        assert select.select([done_read], [], [], 10)[0], "the child failed to leave the turn or to take its own"
+        assert float(os.read(done_read, 64)) >= released
+    finally:
+        os.waitpid(pid, 0)
+        os.close(done_read)
+        os.close(done_write)
