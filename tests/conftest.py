@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from app import create_app
 from incidents.database import engine_of, get_session
 from incidents.models import Base, Role, User
 from incidents.service_accounts import create_api_token, create_user
+from incidents.writer_turns import WriterTurns
 
 PG_URL = os.environ.get("KINTSUGI_TEST_DATABASE_URL", "")
 
@@ -227,3 +230,23 @@ def base_url(app: Flask) -> Iterator[str]:
 
     with served(app) as url:
         yield url
+
+
+@contextmanager
+def turn_held_by_another_thread(turns: WriterTurns) -> Iterator[None]:
+    """Inside the block, another thread of this process holds the writers' turn."""
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with turns.turn():
+            holding.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        yield
+    finally:
+        done.set()
+        holder.join()

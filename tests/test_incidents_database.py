@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import turn_held_by_another_thread
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import sqlite
@@ -132,24 +133,11 @@ def test_the_processes_of_one_sqlite_database_take_turns_on_a_file_beside_it(tmp
 
 def test_a_writer_waits_for_its_turn_no_longer_than_its_patience(tmp_path: Path) -> None:
     turns = WriterTurns(str(tmp_path / "kintsugi.db"), patience=0.2)
-    holding, done = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with turns.turn():
-            holding.set()
-            done.wait(10)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    try:
-        assert holding.wait(10)
+    with turn_held_by_another_thread(turns):
         started = time.monotonic()
         with pytest.raises(TurnNotTaken), turns.turn():
             pass
         assert 0.2 <= time.monotonic() - started < 5
-    finally:
-        done.set()
-        thread.join()
     with turns.turn():  # free again once the holder is done
         pass
 

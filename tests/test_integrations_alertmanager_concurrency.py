@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from alerting import AM_TOKEN, am_alert, am_notification, am_post, counts, db
+from conftest import turn_held_by_another_thread
 from flask import Flask
 from sqlalchemy import select
 
@@ -122,21 +123,8 @@ def test_a_delivery_that_waits_too_long_for_its_turn_is_answered_503_and_nothing
         assert app.config["DATABASE_URL"].startswith("postgresql")
         return
     turns.patience = 0.2
-    holding, done = threading.Event(), threading.Event()
-
-    def hold_the_turn() -> None:
-        with turns.turn():
-            holding.set()
-            done.wait(10)
-
-    holder = threading.Thread(target=hold_the_turn)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    with turn_held_by_another_thread(turns):
         answer = am_post(app.test_client(), am_notification(am_alert()))
-    finally:
-        done.set()
-        holder.join()
     assert answer.status_code == 503
     assert answer.get_json()["error"]["code"] == "busy"
     assert counts(app) == {"deliveries": 0, "incidents": 0, "entries": 0, "occurrences": 0}
