@@ -8,7 +8,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .writer_turns import WriterTurns
@@ -48,13 +48,16 @@ def writer_turn(session: Session) -> Iterator[None]:
 
 def writer_turns_of(engine: Engine) -> WriterTurns:
     """The writers' turns of a SQLite engine's database (its file; none for one in memory)."""
-    url = engine.url
+    return WriterTurns(sqlite_file(engine.url), patience=SQLITE_BUSY_SECONDS)
+
+
+def sqlite_file(url: URL) -> str | None:
+    """The absolute path of a SQLite URL's database file; None for a database in memory."""
     database = url.database or ""
     if url.query.get("uri") == "true" and database.startswith("file:"):
         # sqlite:///file:kintsugi.db?uri=true&mode=ro: the path is what follows "file:".
         database = "" if url.query.get("mode") == "memory" else database.removeprefix("file:").split("?")[0]
-    path = None if database in ("", ":memory:") else os.path.abspath(database)
-    return WriterTurns(path, patience=SQLITE_BUSY_SECONDS)
+    return None if database in ("", ":memory:") else os.path.abspath(database)
 
 
 def build_engine(url: str) -> Engine:
@@ -64,7 +67,7 @@ def build_engine(url: str) -> Engine:
     options: dict[str, Any] = {"pool_recycle": 3600}
     if url.startswith("sqlite"):
         options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
-        if make_url(url).database not in (None, "", ":memory:"):
+        if sqlite_file(make_url(url)) is not None:
             # LIFO: the writers, who take turns (writer_turn), get the connection the last one
             # used, whose page cache is still good; any other would reread every page it touches.
             options["pool_use_lifo"] = True

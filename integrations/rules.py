@@ -12,6 +12,8 @@ from incidents.alerts import DEFAULT_RULES, SENDER_NAMES, RouteAction, RoutingRu
 from incidents.models import Source
 
 RULE_KEYS = {"source", "action", "match", "severity", "mitigate_when_resolved"}
+# Senders as the rules name them.
+SENDERS = {source.value: source for source in SENDER_NAMES}
 
 
 class RulesError(ValueError):
@@ -61,10 +63,9 @@ def _rule(item: Any, n: int, origin: str, scale: list[str]) -> RoutingRule:
     unknown = set(item) - RULE_KEYS
     if unknown:
         raise RulesError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(RULE_KEYS))}")
-    senders = {s.value: s for s in SENDER_NAMES}
     source_name = item.get("source", "*")
-    if source_name != "*" and source_name not in senders:
-        raise RulesError(f"{where}: source must be '*' or one of {', '.join(senders)}")
+    if source_name != "*" and source_name not in SENDERS:
+        raise RulesError(f"{where}: source must be '*' or one of {', '.join(SENDERS)}")
     try:
         action = RouteAction(item.get("action"))
     except ValueError:
@@ -85,7 +86,7 @@ def _rule(item: Any, n: int, origin: str, scale: list[str]) -> RoutingRule:
     if not isinstance(mitigate, bool):
         raise RulesError(f"{where}: mitigate_when_resolved must be true or false")
     return RoutingRule(
-        source=None if source_name == "*" else senders[source_name],
+        source=None if source_name == "*" else SENDERS[source_name],
         action=action,
         match=values,
         severity=str(severity) if severity is not None else None,
@@ -113,10 +114,9 @@ def facts_of(text: str) -> dict[str, str]:
 
 def sender_of(value: str) -> Source:
     """A sender named as in the rules (alertmanager, pagerduty, opsgenie, grafana)."""
-    senders = {s.value: s for s in SENDER_NAMES}
-    if value not in senders:
-        raise RulesError(f"the sender must be one of {', '.join(senders)}")
-    return senders[value]
+    if value not in SENDERS:
+        raise RulesError(f"the sender must be one of {', '.join(SENDERS)}")
+    return SENDERS[value]
 
 
 NumberedRule = tuple[int | None, RoutingRule, bool]

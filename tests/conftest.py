@@ -179,6 +179,11 @@ def csrf_of(page: str) -> str:
     return match.group(1)
 
 
+def words_of(html: str) -> str:
+    """What a page (or a piece of one) says: its text without tags, runs of spaces folded."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, next_url: str = "") -> Any:
     page = client.get("/login" + (f"?next={next_url}" if next_url else "")).get_data(as_text=True)
     return client.post(

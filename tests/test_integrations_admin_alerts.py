@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from alerting import AM_TOKEN, PD_SECRET, am_alert, am_notification, am_post, pd_event, pd_post
-from conftest import make_user, sign_in
+from conftest import make_user, sign_in, words_of
 from flask import Flask
 
 from incidents.models import Role
@@ -20,11 +19,6 @@ def am_app(app: Flask) -> Flask:
     make_user(app, "ada@example.com", Role.ADMIN)
     make_user(app, "rui@example.com", Role.RESPONDER)
     return app
-
-
-def text_of(html: str) -> str:
-    """The page's words, without tags, spaces folded."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def test_the_page_says_what_became_of_each_alert(am_app: Flask, client: Any) -> None:
@@ -51,7 +45,7 @@ def test_the_page_says_what_became_of_each_alert(am_app: Flask, client: Any) -> 
     sign_in(client, "ada@example.com")
     page = client.get("/admin/alerts")
     assert page.status_code == 200
-    words = text_of(page.get_data(as_text=True))
+    words = words_of(page.get_data(as_text=True))
     title = "HighErrorRate for checkout: 5xx ratio above 5%"
     assert f"Alertmanager: HighErrorRate for checkout firing declared or joined #1 {title}" in words
     assert f"Alertmanager: SlowCheckout for checkout firing joined #1 {title}" in words
@@ -80,7 +74,7 @@ def test_the_rules_in_force_are_listed_in_order_yours_first(am_app: Flask, clien
                         "mitigate_when_resolved": True}]
     am_app.extensions[receiving.RULES] = rules.load_rules({"ALERT_RULES": receiving_rules, "SEVERITIES": am_app.config["SEVERITIES"]})
     sign_in(client, "ada@example.com")
-    words = text_of(client.get("/admin/alerts").get_data(as_text=True))
+    words = words_of(client.get("/admin/alerts").get_data(as_text=True))
     assert "1 Alertmanager team is sandbox or lab is only recorded" in words
     assert ("2 any sender env is prod declares an incident (SEV1 unless the alert names one), or joins one open for "
             "its dedup key or service; the incident is marked mitigated when all its alerts resolve") in words
@@ -104,4 +98,4 @@ def test_trying_the_rules_names_the_rule_an_alert_meets(am_app: Flask, client: A
     sign_in(client, "ada@example.com")
     page = client.get(f"/admin/alerts?{query}")
     assert page.status_code == 200
-    assert answer in text_of(page.get_data(as_text=True))
+    assert answer in words_of(page.get_data(as_text=True))

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from alerting import AM_TOKEN, am_alert, am_notification, am_post
-from conftest import make_user, sign_in
+from conftest import csrf_of, make_user, sign_in, words_of
 from flask import Flask
 
 from incidents.models import Role
@@ -16,7 +16,7 @@ def alerts_section(client: Any, incident_id: int) -> str:
     """The words of the page's Alerts section, or empty when it has none."""
     html = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     found = re.search(r'<section aria-labelledby="alerts-h" id="alerts">(.*?)</section>', html, re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip() if found else ""
+    return words_of(found.group(1)) if found else ""
 
 
 def test_the_alerts_still_firing_are_listed_until_they_resolve(app: Flask, client: Any) -> None:
@@ -43,9 +43,7 @@ def test_an_incident_declared_by_a_person_has_no_alerts_section(app: Flask, clie
     make_user(app, "rui@example.com", Role.RESPONDER)
     sign_in(client, "rui@example.com")
     page = client.get("/incidents/new").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    answer = client.post("/incidents/new", data={"csrf_token": token.group(1), "title": "Search is stale", "severity": "SEV3"})
+    answer = client.post("/incidents/new", data={"csrf_token": csrf_of(page), "title": "Search is stale", "severity": "SEV3"})
     assert answer.status_code == 302
     assert client.get("/incidents/1").status_code == 200
     assert alerts_section(client, 1) == ""
