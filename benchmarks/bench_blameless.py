@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from blameless_corpus import load, score  # noqa: E402
+from blameless_corpus import load, score
 
-from incidents.blameless import check_language  # noqa: E402
+from incidents.postmortems.blameless import check_language
 
 REAL = ROOT.parent / "shared" / "corpus" / "public-postmortems"
 

@@ -23,13 +23,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scratch import postgres_databases  # noqa: E402
-from sqlalchemy import insert, text  # noqa: E402
+from scratch import postgres_databases
+from sqlalchemy import insert, text
 
-from app import create_app  # noqa: E402
-from incidents.database import engine_of, get_session  # noqa: E402
-from incidents.models import (  # noqa: E402
-    Base,
+from app import create_app
+from incidents.accounts.service import create_api_token, create_user
+from incidents.database import engine_of, get_session
+from incidents.models import (
     EntryKind,
     Incident,
     IncidentLabel,
@@ -43,7 +43,7 @@ from incidents.models import (  # noqa: E402
     Visibility,
     utcnow,
 )
-from incidents.service_accounts import create_api_token, create_user  # noqa: E402
+from incidents.tables import all_tables
 
 SERVICES = ["checkout", "payments", "search", "orders", "identity", "billing", "kafka", "edge"]
 
@@ -134,7 +134,7 @@ def report(backend: str, label: str, samples: list[float]) -> None:
 def run(backend: str, url: str, incidents: int, requests: int) -> None:
     app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url})
     engine = engine_of(app)
-    Base.metadata.create_all(engine)
+    all_tables().create_all(engine)
     started = time.perf_counter()
     token, target = seed(app, incidents)
     print(f"{backend:10} seeded {incidents} incidents in {time.perf_counter() - started:.1f} s")

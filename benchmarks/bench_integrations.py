@@ -44,13 +44,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from ceiling_app import metadata as ceiling_metadata  # noqa: E402
-from scratch import postgres_databases  # noqa: E402
-from sqlalchemy import create_engine, func, select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from ceiling_app import metadata as ceiling_metadata
+from scratch import postgres_databases
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
 
-from incidents.models import AlertOccurrence, Base, Delivery, Incident, TimelineEntry  # noqa: E402
-from incidents.service_accounts import create_api_token, create_user  # noqa: E402
+from incidents.accounts.service import create_api_token, create_user
+from incidents.alerts.models import AlertOccurrence, Delivery
+from incidents.models import Incident, TimelineEntry
+from incidents.tables import all_tables
 
 AM_TOKEN = "bench-am-token"
 PD_SECRET = "bench-pd-secret"
@@ -341,7 +343,7 @@ def run(backend: str, urls: tuple[str, str], workload: Workload, workers: int, t
     """
     app_url, ceiling_url = urls
     engine = create_engine(app_url)
-    Base.metadata.create_all(engine)
+    all_tables().create_all(engine)
     ceiling_engine = create_engine(ceiling_url)
     ceiling_metadata.create_all(ceiling_engine)
     ceiling_engine.dispose()

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from incidents.database import build_engine, writer_turns_of  # noqa: E402
+from incidents.database import build_engine, writer_turns_of
 
 metadata = MetaData()
 rows = Table("ceiling_rows", metadata, Column("id", Integer, primary_key=True), Column("body", LargeBinary, nullable=False))

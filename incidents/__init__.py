@@ -5,26 +5,24 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import (
-    api,
-    api_postmortem,
-    auth,
-    cli,
-    database,
-    errors_http,
-    postmortem_templates,
-    security,
-    sso,
-    views,
-    views_account,
-    views_admin,
-    views_auth,
-    views_entry,
-    views_incident,
-    views_review,
-    views_review_document,
-    views_review_items,
-    views_sso,
+from . import api, cli, database, errors_http, security, views, views_entry, views_incident
+from .accounts import auth, sso, views_admin, views_sso
+from .accounts import views as views_auth
+from .accounts import views_profile as views_account
+from .postmortems import (
+    api as api_postmortem,
+)
+from .postmortems import (
+    templates as postmortem_templates,
+)
+from .postmortems import (
+    views as views_review,
+)
+from .postmortems import (
+    views_document as views_review_document,
+)
+from .postmortems import (
+    views_items as views_review_items,
 )
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import queries, schemas, service, service_accounts, service_timeline
-from .auth import api_actor
+from . import queries, schemas, service
+from . import timeline as service_timeline
+from .accounts import service as service_accounts
+from .accounts.auth import api_actor
 from .database import get_session
 from .models import Source
 from .serialize import entry_json, incident_json, user_json

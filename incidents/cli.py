@@ -16,7 +16,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from . import demo, service_accounts
+from . import demo
+from .accounts import service as service_accounts
 from .database import engine_of, get_session
 from .errors import DomainError
 from .models import Incident, Role, User

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .accounts.service import create_user, user_by_email
 from .models import EntryKind, Role, Source, Status, User, Visibility, utcnow
-from .models_postmortem import ActionPriority, ActionStatus, ActionType
+from .postmortems.items import add_action_item, add_contributing_factor, update_action_item
+from .postmortems.models import ActionPriority, ActionStatus, ActionType
+from .postmortems.service import publish_postmortem, save_section, start_postmortem, update_review
 from .service import declare_incident, update_incident
-from .service_accounts import create_user, user_by_email
-from .service_actions import add_action_item, add_contributing_factor, update_action_item
-from .service_postmortem import publish_postmortem, save_section, start_postmortem, update_review
-from .service_timeline import record_timeline_entry
+from .timeline import record_timeline_entry
 
 DEMO_PASSWORD = "kintsugi-demo-password"
 

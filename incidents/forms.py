@@ -8,11 +8,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
-    EmailField,
-    HiddenField,
-    PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -20,11 +16,10 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
-from .models import KEY_TIMES, TEXT_MAX, TITLE_MAX, URL_MAX, EntryKind, Role, Status, Visibility
-from .models_postmortem import TEAM_MAX, ActionPriority, ActionStatus, ActionType
+from .models import KEY_TIMES, TEXT_MAX, TITLE_MAX, URL_MAX, EntryKind, Status, Visibility
 
 KEY_TIME_LABELS = {
     "started_at": "Impact started",
@@ -41,14 +36,6 @@ def _when(label: str) -> DateTimeLocalField:
     # step=1: any second is valid. Without it a browser accepts only whole minutes counted from the
     # default value, and a default with seconds ("now") makes every typed minute invalid.
     return DateTimeLocalField(label, validators=[Optional()], format=WALL_CLOCK_FORMATS, render_kw={"step": "1"})
-
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320)], render_kw={"autocomplete": "username"})
-    password = PasswordField(
-        "Password", validators=[DataRequired(), Length(max=1000)], render_kw={"autocomplete": "current-password"}
-    )
-    next = HiddenField()
 
 
 class DeclareForm(FlaskForm):
@@ -126,86 +113,3 @@ class ConfirmForm(FlaskForm):
     """A button that only needs the CSRF token (delete, revoke)."""
 
 
-class ProfileForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    timezone = SelectField("Time zone", validators=[Optional()])
-
-
-class TokenForm(FlaskForm):
-    name = StringField("What is the token for?", validators=[DataRequired(), Length(max=200)])
-
-
-class InviteForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
-    name = StringField("Name", validators=[Optional(), Length(max=200)])
-    role = SelectField("Role", choices=[SelectChoice(r.value) for r in Role], default="responder")
-
-
-class AccountForm(FlaskForm):
-    role = SelectField("Role", choices=[SelectChoice(r.value) for r in Role])
-    is_active = BooleanField("Active")
-
-
-# The blameless review's forms. A page holds many of them (one per section, per factor, per
-# action item), so templates write the fields by hand; these forms read and check what comes back.
-DURATION_HINT = "Like 1h 30m, 45m or 2d 4h; empty when unknown."
-_DURATION = r"^\s*(\d+\s*[dhms]\s*)*$"
-
-
-def _duration(label: str) -> StringField:
-    return StringField(label, validators=[Optional(), Length(max=40), Regexp(_DURATION, message=DURATION_HINT)])
-
-
-class StartPostmortemForm(FlaskForm):
-    template = SelectField("Template", validators=[DataRequired()])
-
-
-class SectionForm(FlaskForm):
-    body = TextAreaField("Text", validators=[Length(max=TEXT_MAX)])
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
-
-
-class ReviewForm(FlaskForm):
-    facilitator = SelectField("Facilitator", validators=[Optional()])
-    meeting_at = _when("Review meeting")
-    agreed_severity = SelectField("Agreed severity", validators=[Optional()])
-    agreed_downtime = _duration("Downtime (impact)")
-    agreed_time_to_detect = _duration("Time to detect")
-    agreed_time_to_resolve = _duration("Time to resolve")
-
-
-class AgreedTimelineForm(FlaskForm):
-    entry_ids = SelectMultipleField("Agreed timeline", validators=[Optional()])
-
-
-class MeetingEntryForm(FlaskForm):
-    text = TextAreaField("What happened (found in the meeting)", validators=[DataRequired(), Length(max=TEXT_MAX)])
-    occurred_at = _when("When it happened")
-
-
-class FactorForm(FlaskForm):
-    text = TextAreaField("Contributing factor", validators=[DataRequired(), Length(max=TEXT_MAX)])
-    category = SelectField("Category", validators=[DataRequired()])
-    parent_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
-
-
-class ActionItemForm(FlaskForm):
-    title = StringField("Countermeasure", validators=[DataRequired(), Length(max=TITLE_MAX)])
-    owner = SelectField("Owner (a person)", validators=[Optional()])
-    owner_team = StringField("or owning team", validators=[Optional(), Length(max=TEAM_MAX)])
-    due_on = DateField("Due", validators=[Optional()])
-    priority = SelectField(
-        "Priority",
-        choices=[SelectChoice("countermeasure"), SelectChoice("idea", "lower-priority idea")],
-        default=ActionPriority.COUNTERMEASURE.value,
-    )
-    type = SelectField("Type", choices=[SelectChoice(t.value) for t in ActionType], default=ActionType.PREVENT.value)
-    ticket_url = URLField("Ticket link", validators=[Optional(), Length(max=URL_MAX)])
-
-
-ACTION_STATUS_LABELS = {"open": "open", "in_progress": "in progress", "done": "done", "wont_do": "won't do"}
-
-
-class ActionStatusForm(FlaskForm):
-    status = SelectField("Status", choices=[SelectChoice(s.value, ACTION_STATUS_LABELS[s.value]) for s in ActionStatus])
-    wont_do_reason = StringField("Reason (for won't do)", validators=[Optional(), Length(max=TEXT_MAX)])

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -83,7 +82,7 @@ class Base(DeclarativeBase):
     )
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def enum_column(cls: type[enum.Enum]) -> Enum:
     return Enum(
         cls,
         native_enum=False,
@@ -173,7 +172,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.RESPONDER)
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.RESPONDER)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # None: show times in the zone the reader's browser reports.
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -195,37 +194,6 @@ class User(Base):
     @property
     def can_write(self) -> bool:
         return self.role in (Role.RESPONDER, Role.ADMIN)
-
-
-class ExternalIdentity(Base):
-    """A person as an OpenID Connect provider knows them: the stable (issuer, subject) pair, linked to an account."""
-
-    __tablename__ = "external_identities"
-    # The subject is unique only within its issuer; emails change, this pair does not.
-    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_external_identities_issuer_subject"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    issuer: Mapped[str] = mapped_column(String(URL_MAX))
-    subject: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship()
-
-
-class ApiToken(Base):
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(NAME_MAX))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship(lazy="joined")
 
 
 # The key times in the order an incident lives through them.
@@ -278,8 +246,8 @@ class Incident(Base):
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     summary: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[str] = mapped_column(String(32))
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.INVESTIGATING)
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.OPEN)
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.INVESTIGATING)
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.OPEN)
     # The zone a team writes this incident's post-mortem in; readers can switch to it.
     reference_timezone: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -335,7 +303,7 @@ class IncidentLabel(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    kind: Mapped[LabelKind] = mapped_column(_enum(LabelKind))
+    kind: Mapped[LabelKind] = mapped_column(enum_column(LabelKind))
     value: Mapped[str] = mapped_column(String(LABEL_MAX))
 
     incident: Mapped[Incident] = relationship(back_populates="labels")
@@ -351,7 +319,7 @@ class RoleAssignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    role: Mapped[IncidentRole] = mapped_column(_enum(IncidentRole))
+    role: Mapped[IncidentRole] = mapped_column(enum_column(IncidentRole))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="assignments")
@@ -369,8 +337,8 @@ class TimelineEntry(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    source: Mapped[Source] = mapped_column(_enum(Source))
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind))
+    source: Mapped[Source] = mapped_column(enum_column(Source))
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     text: Mapped[str] = mapped_column(Text)
@@ -410,7 +378,7 @@ class TimelineEntryRevision(Base):
     entry_id: Mapped[int] = mapped_column(
         ForeignKey("timeline_entries.id", ondelete="CASCADE"), index=True
     )
-    change: Mapped[RevisionChange] = mapped_column(_enum(RevisionChange))
+    change: Mapped[RevisionChange] = mapped_column(enum_column(RevisionChange))
     revised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     before: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -419,61 +387,3 @@ class TimelineEntryRevision(Base):
     revised_by: Mapped[User | None] = relationship()
 
 
-
-class DeliveryOutcome(str, enum.Enum):
-    """What came of a sender's delivery: applied, understood but ignored, or not understood (kept to replay)."""
-
-    APPLIED = "applied"
-    IGNORED = "ignored"
-    UNDECIPHERABLE = "undecipherable"
-
-
-class Delivery(Base):
-    """A pager or alerting tool's webhook delivery, kept raw so that none is ever lost."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("source", "delivery_key", name="uq_deliveries_source_delivery_key"),
-        Index("ix_deliveries_outcome_id", "outcome", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[Source] = mapped_column(_enum(Source))
-    # The sender's own delivery id (PagerDuty's X-Webhook-Id), else a hash of the body.
-    delivery_key: Mapped[str] = mapped_column(String(255))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    headers: Mapped[dict[str, str]] = mapped_column(JSON)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    outcome: Mapped[DeliveryOutcome] = mapped_column(_enum(DeliveryOutcome))
-    problem: Mapped[str] = mapped_column(Text, default="")
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class AlertOccurrence(Base):
-    """One occurrence of an alert (fired, perhaps resolved), and the incident it belongs to if any."""
-
-    __tablename__ = "alert_occurrences"
-    __table_args__ = (
-        # alert_key first: a delivery looks its alerts up by alert_key = ANY(...) (migration 0007).
-        UniqueConstraint("alert_key", "source", "occurrence_key", name="uq_alert_occurrences_alert_key"),
-        Index("ix_alert_occurrences_incident_id_dedup_key", "incident_id", "dedup_key"),
-        Index("ix_alert_occurrences_dedup_key", "dedup_key"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[Source] = mapped_column(_enum(Source))
-    alert_key: Mapped[str] = mapped_column(String(255))
-    occurrence_key: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16))
-    action: Mapped[str] = mapped_column(String(16))
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
-    name: Mapped[str] = mapped_column(String(TITLE_MAX))
-    service: Mapped[str | None] = mapped_column(String(LABEL_MAX))
-    dedup_key: Mapped[str | None] = mapped_column(String(255))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
-from . import models_postmortem  # noqa: E402,F401  (its tables join Base.metadata wherever models is imported)

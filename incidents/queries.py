@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .access import ensure_admin, ensure_can_see, visible_to
-from .blameless import Finding, check_language
+from .accounts.models import ApiToken
 from .errors import BadRequest, NotFound
 from .models import (
-    ApiToken,
     EntryKind,
     Incident,
     IncidentLabel,
@@ -31,6 +30,7 @@ from .models import (
     TimelineEntryRevision,
     User,
 )
+from .postmortems.blameless import Finding, check_language
 from .settings import severity_scale
 
 PAGE_MAX = 200

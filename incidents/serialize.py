@@ -5,15 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .models import (
-    KEY_TIMES,
-    SINGLE_HOLDER_ROLES,
-    Incident,
-    IncidentRole,
-    LabelKind,
-    TimelineEntry,
-    User,
-)
+from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, Incident, IncidentRole, LabelKind, TimelineEntry, User
 
 
 def iso(value: datetime | None) -> str | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import validation
 from .access import ensure_can_see, ensure_can_write
+from .accounts.service import user_by_email
 from .errors import InvalidInput, NotFound
 from .models import (
     KEY_TIMES,
@@ -31,8 +32,7 @@ from .models import (
     key_time_conflicts,
     utcnow,
 )
-from .models_postmortem import Postmortem, ReviewStatus
-from .service_accounts import user_by_email
+from .postmortems.models import Postmortem, ReviewStatus
 from .settings import postmortem_required_for, severity_scale
 
 

@@ -14,12 +14,13 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
-from . import queries, queries_postmortem, reader, service, timefmt
+from . import queries, reader, service, timefmt
 from .database import get_session, open_session
 from .errors import BadRequest, DomainError
 from .forms import DeclareForm
 from .models import KEY_TIMES, IncidentRole, LabelKind, Status, Visibility
-from .models_postmortem import OPEN_ACTION_STATUSES
+from .postmortems import queries as queries_postmortem
+from .postmortems.models import OPEN_ACTION_STATUSES
 from .rendering import render_markdown
 from .settings import severity_scale
 

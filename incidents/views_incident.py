@@ -11,7 +11,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from . import queries, reader, service, service_timeline, timefmt
+from . import queries, reader, service, timefmt
+from . import timeline as service_timeline
+from .alerts.queries import incident_alerts
 from .database import get_session
 from .errors import DomainError
 from .forms import (
@@ -25,7 +27,6 @@ from .forms import (
 )
 from .incident_page import EntryActions, roles_form, running_durations, timeline_days
 from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status, utcnow
-from .queries_alerts import incident_alerts
 from .settings import severity_scale
 from .views import wall_clock
 

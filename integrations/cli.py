@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from incidents.alerts.models import DeliveryOutcome
 from incidents.database import get_session
-from incidents.models import DeliveryOutcome
 
 from .replaying import replay
 

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from flask import Flask, Request, Response, current_app, jsonify, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from incidents.alerts import RoutingRule, Translation
+from incidents.alerts.commands import RoutingRule, Translation
+from incidents.alerts.models import DeliveryOutcome
+from incidents.alerts.service import receive_delivery
 from incidents.database import get_session
-from incidents.models import DeliveryOutcome, Source
-from incidents.service_alerts import receive_delivery
+from incidents.models import Source
 
 from .authenticity import TOKEN_HEADER
 

@@ -8,10 +8,10 @@ from functools import partial
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from incidents.alerts import Translation
+from incidents.alerts.commands import Translation
+from incidents.alerts.queries import deliveries_to_replay, delivery_content
+from incidents.alerts.service import DeliveryReceipt, replay_delivery
 from incidents.models import Source
-from incidents.queries_alerts import deliveries_to_replay, delivery_content
-from incidents.service_alerts import DeliveryReceipt, replay_delivery
 
 from .alertmanager.translate import translate_notification
 from .opsgenie.translate import translate_action

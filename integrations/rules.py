@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from incidents.alerts import DEFAULT_RULES, SENDER_NAMES, RouteAction, RoutingRule, route
+from incidents.alerts.commands import DEFAULT_RULES, SENDER_NAMES, RouteAction, RoutingRule, route
 from incidents.models import Source
 
 RULE_KEYS = {"source", "action", "match", "severity", "mitigate_when_resolved"}

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from incidents.access import ensure_admin
-from incidents.alerts import SENDER_NAMES
+from incidents.alerts.commands import SENDER_NAMES
+from incidents.alerts.models import DeliveryOutcome
+from incidents.alerts.queries import recent_alerts, undecipherable_deliveries
 from incidents.database import get_session
-from incidents.models import DeliveryOutcome
-from incidents.queries_alerts import recent_alerts, undecipherable_deliveries
 
 from .receiving import rules_of
 from .replaying import replay

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from incidents.models import Base
+from incidents.tables import all_tables
 
 config = context.config
 
@@ -15,7 +15,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=Base.metadata,
+            target_metadata=all_tables(),
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )

@@ -11,8 +11,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from incidents.alerts.models import AlertOccurrence, Delivery
 from incidents.database import open_session
-from incidents.models import AlertOccurrence, Delivery, Incident, TimelineEntry
+from incidents.models import Incident, TimelineEntry
 
 AM_TOKEN = "am-test-token"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from incidents.blameless import check_language
+from incidents.postmortems.blameless import check_language
 
 CORPUS = Path(__file__).resolve().parent / "data" / "blameless_corpus.txt"
 

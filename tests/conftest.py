@@ -24,9 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import create_app
+from incidents.accounts.service import create_api_token, create_user
 from incidents.database import engine_of, get_session
-from incidents.models import Base, Role, User
-from incidents.service_accounts import create_api_token, create_user
+from incidents.models import Role, User
+from incidents.tables import all_tables
 from incidents.writer_turns import WriterTurns
 
 PG_URL = os.environ.get("KINTSUGI_TEST_DATABASE_URL", "")
@@ -40,7 +41,7 @@ def postgres_database() -> Iterator[str | None]:
         return
     with scratch_postgres_database("kintsugi_test") as url:
         engine = create_engine(url)
-        Base.metadata.create_all(engine)
+        all_tables().create_all(engine)
         engine.dispose()
         yield url
 
@@ -76,10 +77,10 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
     )
     engine = engine_of(flask_app)
     if postgres_database is None:
-        Base.metadata.create_all(engine)
+        all_tables().create_all(engine)
     yield flask_app
     if postgres_database is not None:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in all_tables().sorted_tables)
         with engine.begin() as connection:
             # A test that left a transaction open fails loudly here instead of hanging the run.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))

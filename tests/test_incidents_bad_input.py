@@ -144,8 +144,8 @@ def test_missing_malformed_and_revoked_tokens_get_401(app: Flask, client: Any, r
     assert_error(client.get("/api/incidents", headers={"Authorization": "Bearer nope"}), 401)
     assert_error(client.get("/api/incidents", headers={"Authorization": "Basic abc"}), 401)
     assert_error(client.post("/api/incidents", json={"title": "x", "severity": "SEV1"}), 401)
-    from incidents.models import ApiToken
-    from incidents.service_accounts import revoke_api_token
+    from incidents.accounts.models import ApiToken
+    from incidents.accounts.service import revoke_api_token
 
     with app.app_context():
         session = get_session()

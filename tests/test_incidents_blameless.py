@@ -6,7 +6,7 @@ from typing import Any
 
 from blameless_corpus import load, score
 
-from incidents.blameless import BLAME, COUNTERFACTUAL, TRY_HARDER, check_language
+from incidents.postmortems.blameless import BLAME, COUNTERFACTUAL, TRY_HARDER, check_language
 
 
 def test_the_corpus_holds_both_kinds_of_sentence() -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from incidents.database import get_session
 from incidents.models import Incident, Role, TimelineEntry, User, Visibility
-from incidents.models_postmortem import Postmortem, ReviewStatus
+from incidents.postmortems.models import Postmortem, ReviewStatus
 
 
 def test_users_create_and_tokens_create(app: Flask) -> None:

@@ -14,10 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from incidents.accounts.models import ApiToken
 from incidents.database import get_session
-from incidents.models import ApiToken, Incident, IncidentRole, Role, Status, TimelineEntry, User, Visibility
+from incidents.models import Incident, IncidentRole, Role, Status, TimelineEntry, User, Visibility
 from incidents.service import declare_incident, update_incident
-from incidents.service_timeline import record_timeline_entry
+from incidents.timeline import record_timeline_entry
 
 
 def user(app: Flask, email: str) -> User:
@@ -300,7 +301,7 @@ def test_an_entry_is_corrected_on_its_own_page(app: Flask, kim: FlaskClient) -> 
 
 def test_the_people_lists_escape_names_and_mark_who_holds_a_role(app: Flask, kim: FlaskClient) -> None:
     with app.app_context():
-        from incidents.service_accounts import create_user
+        from incidents.accounts.service import create_user
 
         create_user(get_session(), email="evil@example.com", name='<script>alert(1)</script> "Q"', role=Role.RESPONDER)
     incident_id = declare(app, "kim@example.com")

@@ -9,8 +9,8 @@ import pytest
 from conftest import declare
 
 from app import create_app
-from incidents.blameless import check_language
-from incidents.postmortem_templates import PREFILLS, TemplateError, load_templates, parse_template
+from incidents.postmortems.blameless import check_language
+from incidents.postmortems.templates import PREFILLS, TemplateError, load_templates, parse_template
 
 BUILT_IN = Path(__file__).resolve().parent.parent / "templates" / "postmortems"
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from incidents.database import get_session
 from incidents.models import EntryKind, Status, User
 from incidents.service import declare_incident, update_incident
-from incidents.service_timeline import record_timeline_entry
+from incidents.timeline import record_timeline_entry
 
 pytest.importorskip("playwright.sync_api")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)

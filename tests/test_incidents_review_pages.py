@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from incidents.database import get_session
 from incidents.models import EntryKind, Role, Status, User, Visibility
-from incidents.models_postmortem import ActionItem, Postmortem, ReviewStatus
+from incidents.postmortems.models import ActionItem, Postmortem, ReviewStatus
+from incidents.postmortems.service import save_section, start_postmortem
 from incidents.service import declare_incident, update_incident
-from incidents.service_postmortem import save_section, start_postmortem
-from incidents.service_timeline import record_timeline_entry
+from incidents.timeline import record_timeline_entry
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 

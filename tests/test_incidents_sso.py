@@ -34,8 +34,9 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from app import create_app
+from incidents.accounts.models import ExternalIdentity
 from incidents.database import engine_of, get_session
-from incidents.models import ExternalIdentity, Role, User
+from incidents.models import Role, User
 
 CLIENT_ID = "kintsugi-test"
 CLIENT_SECRET = "s3cret-for-the-tests"

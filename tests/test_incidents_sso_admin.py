@@ -8,9 +8,9 @@ from conftest import csrf_of, make_user, sign_in
 from flask import Flask
 
 from app import create_app
+from incidents.accounts.service_sso import VerifiedIdentity, linked_user_ids, sign_in_with_identity
 from incidents.database import engine_of, get_session
 from incidents.models import Role
-from incidents.service_sso import VerifiedIdentity, linked_user_ids, sign_in_with_identity
 
 ISSUER = "https://id.example"
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from app import create_app
+from incidents.accounts.sso import read_settings
 from incidents.models import Role
-from incidents.sso import read_settings
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from alerting import AM_TOKEN, am_alert, am_notification, am_post, counts, db, t
 from flask import Flask
 from sqlalchemy import select
 
-from incidents.models import Delivery, DeliveryOutcome, Incident, TimelineEntry
+from incidents.alerts.models import Delivery, DeliveryOutcome
+from incidents.models import Incident, TimelineEntry
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from conftest import system_tool
 from flask import Flask
 from sqlalchemy import func, select
 
-from incidents.models import AlertOccurrence, Delivery, Incident, Status, TimelineEntry
+from incidents.alerts.models import AlertOccurrence, Delivery
+from incidents.models import Incident, Status, TimelineEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVE = (

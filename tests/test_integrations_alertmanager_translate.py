@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from alerting import am_alert, am_notification
 
-from incidents.alerts import AlertState
+from incidents.alerts.commands import AlertState
 from incidents.models import Source
 from integrations.alertmanager.translate import translate_notification
 from integrations.payloads import Unreadable, sender_time

@@ -12,7 +12,8 @@ from flask import Flask, session
 from sqlalchemy import select
 
 from app import create_app
-from incidents.models import AlertOccurrence, Delivery, DeliveryOutcome, Incident, Status, TimelineEntry
+from incidents.alerts.models import AlertOccurrence, Delivery, DeliveryOutcome
+from incidents.models import Incident, Status, TimelineEntry
 from integrations import receiving, rules
 
 STARTS = datetime(2026, 11, 22, 5, 59, 30, 118000, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from alerting import pd_event
 
-from incidents.alerts import AlertSignal, AlertState, ResponderAction, ResponseKind
+from incidents.alerts.commands import AlertSignal, AlertState, ResponderAction, ResponseKind
 from integrations.pagerduty.translate import translate_event
 
 

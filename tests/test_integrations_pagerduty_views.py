@@ -11,7 +11,8 @@ from alerting import PD_SECRET, counts, db, pd_event, pd_post, timeline_texts
 from flask import Flask
 from sqlalchemy import select
 
-from incidents.models import Delivery, DeliveryOutcome, EntryKind, Incident, Status, TimelineEntry
+from incidents.alerts.models import Delivery, DeliveryOutcome
+from incidents.models import EntryKind, Incident, Status, TimelineEntry
 
 # The rotation vector of the wire-format reference: one body signed by an old and a new secret.
 PING = (

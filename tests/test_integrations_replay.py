@@ -11,7 +11,8 @@ from conftest import csrf_of, make_user, sign_in
 from flask import Flask
 from sqlalchemy import select
 
-from incidents.models import Delivery, DeliveryOutcome, Role, Source
+from incidents.alerts.models import Delivery, DeliveryOutcome
+from incidents.models import Role, Source
 
 
 def keep_as_an_older_version_did(app: Flask, body: bytes, problem: str = "not understood by Kintsugi 0.0") -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from incidents.alerts import DEFAULT_RULES, RouteAction, route
+from incidents.alerts.commands import DEFAULT_RULES, RouteAction, route
 from incidents.models import Source
 from integrations.rules import RulesError, load_rules
 

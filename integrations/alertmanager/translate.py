@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from incidents.alerts import AlertSignal, AlertState, Translation, sender_name
+from incidents.alerts.commands import AlertSignal, AlertState, Translation, sender_name
 from incidents.models import Source
 
 from ..payloads import Unreadable, json_object, labels, sender_time, short_key, text

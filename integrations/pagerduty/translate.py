@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidents.alerts import AlertSignal, AlertState, ResponderAction, ResponseKind, Translation
+from incidents.alerts.commands import AlertSignal, AlertState, ResponderAction, ResponseKind, Translation
 from incidents.models import Source
 
 from ..payloads import Unreadable, json_object, obj, sender_time, short_key, text

@@ -1,0 +1,65 @@
+"""Signing in and out of the web app."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..database import get_session
+from ..security import record_failed_sign_in, sign_in_blocked
+from .forms import LoginForm
+from .service import authenticate_password
+from .sso import password_sign_in_allowed, settings
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    """The sign-in form."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        email = form.email.data or ""
+        wait = sign_in_blocked(email)
+        if wait is not None:
+            flash(f"Too many failed sign-ins. Try again in {max(1, round(wait / 60))} minute(s).", "error")
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate_password(get_session(), email=email, password=form.password.data or "")
+        if user is not None and not password_sign_in_allowed(user):
+            # Said only once the password matched, so it tells a stranger nothing about which accounts exist.
+            flash(f"Your account signs in through single sign-on: use “{_button()}”. "
+                  "The password form is kept for administrators.", "error")
+            return render_template("auth/login.html", form=form), 403
+        if user is not None:
+            session.clear()  # nothing from before sign-in carries over
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+            login_user(user)
+            return redirect(safe_next(form.next.data))
+        record_failed_sign_in(email)
+        flash("That email and password do not match an active account.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out."""
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else (another host, a scheme) goes to the home page."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("incidents.home")
+
+
+def _button() -> str:
+    configured = settings()
+    return configured.button if configured else "single sign-on"

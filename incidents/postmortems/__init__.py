@@ -1,0 +1,1 @@
+"""The blameless review: post-mortems, their sections, contributing factors and countermeasures."""

@@ -1,0 +1,86 @@
+"""The forms of the guided review; Flask-WTF adds a CSRF token to each."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..forms import _when
+from ..models import TEXT_MAX, TITLE_MAX, URL_MAX
+from .models import TEAM_MAX, ActionPriority, ActionStatus, ActionType
+
+# The blameless review's forms. A page holds many of them (one per section, per factor, per
+# action item), so templates write the fields by hand; these forms read and check what comes back.
+DURATION_HINT = "Like 1h 30m, 45m or 2d 4h; empty when unknown."
+
+
+_DURATION = r"^\s*(\d+\s*[dhms]\s*)*$"
+
+
+def _duration(label: str) -> StringField:
+    return StringField(label, validators=[Optional(), Length(max=40), Regexp(_DURATION, message=DURATION_HINT)])
+
+
+class StartPostmortemForm(FlaskForm):
+    template = SelectField("Template", validators=[DataRequired()])
+
+
+class SectionForm(FlaskForm):
+    body = TextAreaField("Text", validators=[Length(max=TEXT_MAX)])
+    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
+
+
+class ReviewForm(FlaskForm):
+    facilitator = SelectField("Facilitator", validators=[Optional()])
+    meeting_at = _when("Review meeting")
+    agreed_severity = SelectField("Agreed severity", validators=[Optional()])
+    agreed_downtime = _duration("Downtime (impact)")
+    agreed_time_to_detect = _duration("Time to detect")
+    agreed_time_to_resolve = _duration("Time to resolve")
+
+
+class AgreedTimelineForm(FlaskForm):
+    entry_ids = SelectMultipleField("Agreed timeline", validators=[Optional()])
+
+
+class MeetingEntryForm(FlaskForm):
+    text = TextAreaField("What happened (found in the meeting)", validators=[DataRequired(), Length(max=TEXT_MAX)])
+    occurred_at = _when("When it happened")
+
+
+class FactorForm(FlaskForm):
+    text = TextAreaField("Contributing factor", validators=[DataRequired(), Length(max=TEXT_MAX)])
+    category = SelectField("Category", validators=[DataRequired()])
+    parent_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
+
+
+class ActionItemForm(FlaskForm):
+    title = StringField("Countermeasure", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    owner = SelectField("Owner (a person)", validators=[Optional()])
+    owner_team = StringField("or owning team", validators=[Optional(), Length(max=TEAM_MAX)])
+    due_on = DateField("Due", validators=[Optional()])
+    priority = SelectField(
+        "Priority",
+        choices=[SelectChoice("countermeasure"), SelectChoice("idea", "lower-priority idea")],
+        default=ActionPriority.COUNTERMEASURE.value,
+    )
+    type = SelectField("Type", choices=[SelectChoice(t.value) for t in ActionType], default=ActionType.PREVENT.value)
+    ticket_url = URLField("Ticket link", validators=[Optional(), Length(max=URL_MAX)])
+
+
+ACTION_STATUS_LABELS = {"open": "open", "in_progress": "in progress", "done": "done", "wont_do": "won't do"}
+
+
+class ActionStatusForm(FlaskForm):
+    status = SelectField("Status", choices=[SelectChoice(s.value, ACTION_STATUS_LABELS[s.value]) for s in ActionStatus])
+    wont_do_reason = StringField("Reason (for won't do)", validators=[Optional(), Length(max=TEXT_MAX)])

@@ -1,0 +1,216 @@
+"""Use cases for what a review finds and decides: contributing factors (with their "how" follow-ups) and
+action items (countermeasures and lower-priority ideas, each owned and dated). One transaction each."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from .. import validation
+from ..access import ensure_can_see, ensure_can_write
+from ..errors import InvalidInput, NotFound
+from ..models import TEXT_MAX, TITLE_MAX, User, utcnow
+from ..settings import default_due_days, factor_categories
+from .models import (
+    TEAM_MAX,
+    ActionItem,
+    ActionPriority,
+    ActionStatus,
+    ActionType,
+    ContributingFactor,
+    ReviewStatus,
+)
+from .service import editable_postmortem, known_person, record_change
+
+HOW_DEPTH_MAX = 8
+Choice = TypeVar("Choice", ActionPriority, ActionType, ActionStatus)
+
+
+def add_contributing_factor(
+    session: Session, *, actor: User, postmortem_id: int, text: str, category: str, parent_id: int | None = None
+) -> ContributingFactor:
+    """Add a contributing factor, or a "how" follow-up under one (parent_id)."""
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
+    factor = ContributingFactor(
+        postmortem_id=postmortem.id,
+        text=validation.text(text, field="text", limit=TEXT_MAX, required=True),
+        category=_category(category),
+        created_by_id=actor.id,
+    )
+    if parent_id is not None:
+        parent = session.get(ContributingFactor, parent_id)
+        if parent is None or parent.postmortem_id != postmortem.id:
+            raise InvalidInput(f"contributing factor {parent_id} is not in this post-mortem", field="parent_id")
+        if _depth(session, parent) >= HOW_DEPTH_MAX:
+            raise InvalidInput(f"follow-ups go {HOW_DEPTH_MAX} levels deep at most", field="parent_id")
+        factor.parent_id = parent.id
+    postmortem.factors.append(factor)
+    session.flush()
+    record_change(session, postmortem, actor, "factor", f"Added contributing factor ({factor.category}).", None, factor.text)
+    session.commit()
+    return factor
+
+
+def update_contributing_factor(
+    session: Session, *, actor: User, factor_id: int, text: str | None = None, category: str | None = None
+) -> ContributingFactor:
+    """Reword or recategorise a contributing factor."""
+    factor = _factor(session, factor_id)
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=factor.postmortem_id)
+    before = factor.text
+    if text is not None:
+        factor.text = validation.text(text, field="text", limit=TEXT_MAX, required=True)
+    if category is not None:
+        factor.category = _category(category)
+    record_change(session, postmortem, actor, "factor", f"Edited contributing factor ({factor.category}).", before, factor.text)
+    session.commit()
+    return factor
+
+
+def remove_contributing_factor(session: Session, *, actor: User, factor_id: int) -> None:
+    """Remove a contributing factor and its follow-ups (the history keeps what it said)."""
+    factor = _factor(session, factor_id)
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=factor.postmortem_id)
+    # The database removes the follow-ups (ON DELETE CASCADE); the collection is read again after.
+    session.delete(factor)
+    session.flush()
+    session.expire(postmortem, ["factors"])
+    record_change(session, postmortem, actor, "factor", "Removed a contributing factor.", factor.text, None)
+    session.commit()
+
+
+def add_action_item(
+    session: Session,
+    *,
+    actor: User,
+    postmortem_id: int,
+    title: str,
+    owner: str | None = None,
+    owner_team: str | None = None,
+    due_on: date | None = None,
+    priority: ActionPriority = ActionPriority.COUNTERMEASURE,
+    type: ActionType = ActionType.PREVENT,
+    ticket_url: str | None = None,
+) -> ActionItem:
+    """Add a countermeasure or idea; its due date defaults by priority (30 and 90 days unless configured)."""
+    postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
+    item = ActionItem(
+        postmortem_id=postmortem.id,
+        title=validation.text(title, field="title", limit=TITLE_MAX, required=True),
+        owner_id=known_person(session, owner, field="owner").id if owner else None,
+        owner_team=_team(owner_team),
+        due_on=due_on or utcnow().date() + timedelta(days=default_due_days()[priority.value]),
+        priority=priority,
+        type=type,
+        ticket_url=validation.link(ticket_url, field="ticket_url"),
+        created_by_id=actor.id,
+    )
+    postmortem.action_items.append(item)
+    session.flush()
+    record_change(session, postmortem, actor, "action_item", f"Added {priority.value} “{item.title}”.")
+    session.commit()
+    return item
+
+
+ACTION_FIELDS = {"title", "owner", "owner_team", "due_on", "priority", "type", "status", "wont_do_reason", "ticket_url"}
+
+
+def update_action_item(session: Session, *, actor: User, action_item_id: int, **changes: Any) -> ActionItem:
+    """Change an action item. Its status moves on after publishing too: that is the follow-through."""
+    ensure_can_write(actor)
+    item = session.get(ActionItem, action_item_id)
+    if item is None:
+        raise NotFound(f"action item {action_item_id} not found")
+    ensure_can_see(item.postmortem.incident, actor, item.postmortem.incident_id)
+    unknown = set(changes) - ACTION_FIELDS
+    if unknown:
+        raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    # Once published, the decision (what, who, when) stands; only the work's progress moves.
+    if item.postmortem.status is ReviewStatus.PUBLISHED and set(changes) - {"status", "wont_do_reason", "ticket_url"}:
+        raise InvalidInput("the post-mortem is published: reopen it to change what was decided", field="status")
+    before = _describe(item)
+    if "title" in changes:
+        item.title = validation.text(changes["title"], field="title", limit=TITLE_MAX, required=True)
+    if "owner" in changes:
+        item.owner_id = known_person(session, changes["owner"], field="owner").id if changes["owner"] else None
+    if "owner_team" in changes:
+        item.owner_team = _team(changes["owner_team"])
+    if "due_on" in changes:
+        item.due_on = changes["due_on"]
+    if "priority" in changes:
+        item.priority = _choice(ActionPriority, changes["priority"], "priority")
+    if "type" in changes:
+        item.type = _choice(ActionType, changes["type"], "type")
+    if "ticket_url" in changes:
+        item.ticket_url = validation.link(changes["ticket_url"], field="ticket_url")
+    if "wont_do_reason" in changes:
+        item.wont_do_reason = validation.text(changes["wont_do_reason"] or "", field="wont_do_reason", limit=TEXT_MAX) or None
+    if "status" in changes:
+        _move(item, _choice(ActionStatus, changes["status"], "status"))
+    if item.status is ActionStatus.WONT_DO and not item.wont_do_reason:
+        raise InvalidInput("say why this won't be done", field="wont_do_reason")
+    item.updated_at = utcnow()
+    after = _describe(item)
+    if after != before:
+        record_change(session, item.postmortem, actor, "action_item", f"Changed “{item.title}”.", before, after)
+    session.commit()
+    return item
+
+
+def _choice(kind: type[Choice], value: Any, field: str) -> Choice:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be one of {', '.join(m.value for m in kind)}", field=field) from None
+
+
+def _move(item: ActionItem, status: ActionStatus) -> None:
+    if status is item.status:
+        return
+    item.status = status
+    item.done_at = utcnow() if status is ActionStatus.DONE else None
+    if status is not ActionStatus.WONT_DO:
+        item.wont_do_reason = None
+
+
+def _describe(item: ActionItem) -> str:
+    owner = item.owner.name if item.owner else item.owner_team or "nobody"
+    reason = f" ({item.wont_do_reason})" if item.wont_do_reason else ""
+    return (
+        f"{item.title} | {item.priority.value}, {item.type.value} | owner {owner} | due {item.due_on or 'unset'} | "
+        f"{item.status.value}{reason} | {item.ticket_url or 'no ticket'}"
+    )
+
+
+def _category(value: str) -> str:
+    value = (value or "").strip().lower()
+    categories = factor_categories()
+    if value not in categories:
+        raise InvalidInput(f"category must be one of: {', '.join(categories)}", field="category")
+    return value
+
+
+def _team(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > TEAM_MAX:
+        raise InvalidInput(f"owner_team is longer than {TEAM_MAX} characters", field="owner_team")
+    return value or None
+
+
+def _factor(session: Session, factor_id: int) -> ContributingFactor:
+    factor = session.get(ContributingFactor, factor_id)
+    if factor is None:
+        raise NotFound(f"contributing factor {factor_id} not found")
+    return factor
+
+
+def _depth(session: Session, factor: ContributingFactor) -> int:
+    depth = 1
+    while factor.parent_id is not None:
+        parent = session.get(ContributingFactor, factor.parent_id)
+        if parent is None:
+            break
+        factor, depth = parent, depth + 1
+    return depth
