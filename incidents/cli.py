@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from collections.abc import Iterator
@@ -73,10 +72,12 @@ def users_ensure_admin(email: str) -> None:
     session = get_session()
     if session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN)):
         return
-    password = os.environ.get("KINTSUGI_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    # KINTSUGI_ADMIN_PASSWORD, read at start like every setting; a value that parsed as JSON is the text typed.
+    configured = current_app.config.get("ADMIN_PASSWORD")
+    password = str(configured) if configured not in (None, "") else secrets.token_urlsafe(12)
     with _as_click_errors():
         service_accounts.create_user(session, email=email, name="Admin", role=Role.ADMIN, password=password)
-    shown = "(from KINTSUGI_ADMIN_PASSWORD)" if os.environ.get("KINTSUGI_ADMIN_PASSWORD") else password
+    shown = "(from KINTSUGI_ADMIN_PASSWORD)" if configured not in (None, "") else password
     click.echo(f"First admin created. Sign in as {email} with password: {shown}")
 
 

@@ -1,9 +1,12 @@
-"""The web forms; Flask-WTF adds a CSRF token to each."""
+"""The web forms of the incident record (Flask-WTF adds a CSRF token to each), and the one way a page runs a form's action."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from flask import flash
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
@@ -19,6 +22,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import Select, html_params
 
+from .database import get_session
+from .errors import DomainError
 from .models import KEY_TIMES, TEXT_MAX, TITLE_MAX, URL_MAX, EntryKind, Status, Visibility
 
 KEY_TIME_LABELS = {
@@ -30,6 +35,34 @@ KEY_TIME_LABELS = {
 }
 # Seconds are kept when a form shows a stored time, so saving it unchanged changes nothing.
 WALL_CLOCK_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A form's action that did not happen: the status to answer with, and what the page may show beside the form."""
+
+    status: int
+    details: dict[str, Any] | None = None
+
+
+def run_form(form: FlaskForm, action: Callable[[], object]) -> Refusal | None:
+    """Check a submitted form and run its action; None when done, else the refusal, flashed.
+
+    A refused change leaves nothing behind: the session is rolled back, so the page drawn next
+    shows what is stored, not the half-applied change (a refused key-times change used to show
+    its new reference zone).
+    """
+    if not form.validate_on_submit():
+        errors = "; ".join(f"{getattr(form, name).label.text}: {', '.join(e)}" for name, e in form.errors.items())
+        flash(errors or "The form could not be read. Reload the page and try again.", "error")
+        return Refusal(400)
+    try:
+        action()
+    except DomainError as exc:
+        get_session().rollback()
+        flash(exc.message, "error")
+        return Refusal(exc.status, exc.details)
+    return None
 
 
 def _when(label: str) -> DateTimeLocalField:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import g, request, session
 from flask_login import current_user
+
+from .timefmt import from_wall_clock
 
 BROWSER_ZONE_COOKIE = "kintsugi_tz"
 UTC_VIEW = "utc"
@@ -46,3 +49,8 @@ def browser_zone() -> str | None:
 def showing_utc() -> bool:
     """Whether the reader switched every page to UTC."""
     return session.get("zone_view") == UTC_VIEW
+
+
+def wall_clock(value: datetime | None, field: str) -> datetime | None:
+    """A wall-clock time typed in a form, read in the zone the reader sees times in."""
+    return from_wall_clock(value, display_zone(), field=field) if value else None

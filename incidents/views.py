@@ -9,16 +9,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, stream_with_context, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
 from . import queries, reader, service, timefmt
+from .accounts.auth import signed_in
 from .database import get_session, open_session
-from .errors import BadRequest, DomainError
-from .forms import DeclareForm
-from .models import KEY_TIMES, IncidentRole, LabelKind, Status, Visibility
+from .errors import BadRequest
+from .forms import DeclareForm, run_form
+from .models import KEY_TIMES, Incident, IncidentRole, LabelKind, Status, Visibility
 from .postmortems import queries as queries_postmortem
 from .postmortems.models import OPEN_ACTION_STATUSES
 from .rendering import render_markdown
@@ -55,7 +56,7 @@ def _healthz() -> Response:
 
 
 @bp.get("/")
-@login_required
+@signed_in
 def home() -> str:
     """Open incidents first, most severe first; then the most recently updated, recent post-mortems and my open action items."""
     session = get_session()
@@ -91,7 +92,7 @@ def home() -> str:
 
 
 @bp.get("/incidents")
-@login_required
+@signed_in
 def list_incidents() -> str:
     """The incident list with filters, sort and pagination."""
     filters, sort = _list_query()
@@ -114,7 +115,7 @@ def list_incidents() -> str:
 
 
 @bp.get("/incidents.csv")
-@login_required
+@signed_in
 def export_csv() -> Response:
     """Every incident the list shows with these filters, as CSV."""
     filters, sort = _list_query()
@@ -131,7 +132,7 @@ def export_csv() -> Response:
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
-@login_required
+@signed_in
 def declare() -> BaseResponse | str | tuple[str, int]:
     """The declare form: a title and a severity are enough."""
     form = DeclareForm()
@@ -140,28 +141,27 @@ def declare() -> BaseResponse | str | tuple[str, int]:
     form.commander.choices = [SelectChoice(u.email, u.name) for u in users]
     if request.method == "GET":
         form.commander.data = current_user.email
-    if form.validate_on_submit():
-        try:
-            incident = service.declare_incident(
+        return render_template("incidents/declare.html", form=form)
+    declared: list[Incident] = []
+    refusal = run_form(
+        form,
+        lambda: declared.append(
+            service.declare_incident(
                 get_session(),
                 actor=current_user,
                 title=form.title.data or "",
                 severity=form.severity.data or "",
                 summary=form.summary.data or "",
                 services=(form.services.data or "").split(","),
-                started_at=wall_clock(form.started_at.data, "started_at"),
+                started_at=reader.wall_clock(form.started_at.data, "started_at"),
                 visibility=Visibility(form.visibility.data),
                 commander=form.commander.data or None,
             )
-        except DomainError as exc:
-            return render_template("incidents/declare.html", form=form, error=exc), exc.status
-        return redirect(url_for("incident.show", incident_id=incident.id))
-    return render_template("incidents/declare.html", form=form), 400 if form.errors else 200
-
-
-def wall_clock(value: datetime | None, field: str) -> datetime | None:
-    """A wall-clock time from a form, read in the zone the reader sees times in."""
-    return timefmt.from_wall_clock(value, reader.display_zone(), field=field) if value else None
+        ),
+    )
+    if refusal is not None:
+        return render_template("incidents/declare.html", form=form), refusal.status
+    return redirect(url_for("incident.show", incident_id=declared[0].id))
 
 
 def _list_query() -> tuple[queries.IncidentFilter, str]:

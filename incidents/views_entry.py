@@ -4,9 +4,10 @@ does not carry a correction form for each of its entries."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from . import queries, reader, timefmt
+from .accounts.auth import signed_in
 from .database import get_session
 from .forms import ConfirmForm, CorrectEntryForm, MarkEntryForm
 from .models import EntryKind
@@ -15,7 +16,7 @@ bp = Blueprint("entry", __name__, url_prefix="/incidents/<int:incident_id>/timel
 
 
 @bp.get("/edit")
-@login_required
+@signed_in
 def edit(incident_id: int, entry_id: int) -> str:
     """The correction form for one entry, filled with what it says now, and its delete button."""
     entry = queries.get_timeline_entry(get_session(), viewer=current_user, incident_id=incident_id, entry_id=entry_id)

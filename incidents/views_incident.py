@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, render_template_string, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, g, redirect, render_template, render_template_string, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from . import queries, reader, service, timefmt
 from . import timeline as service_timeline
+from .accounts.auth import signed_in
 from .alerts.queries import incident_alerts
 from .database import get_session
-from .errors import DomainError
 from .forms import (
     ConfirmForm,
     CorrectEntryForm,
@@ -24,11 +24,11 @@ from .forms import (
     MarkEntryForm,
     SeverityForm,
     StatusForm,
+    run_form,
 )
 from .incident_page import EntryActions, roles_form, running_durations, timeline_days
 from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status, utcnow
 from .settings import severity_scale
-from .views import wall_clock
 
 # The source badge of the shared macro, rendered once per source for the timeline's rows.
 SOURCE_BADGE = '{% from "_macros.html" import source %}{{ source(value) }}'
@@ -39,14 +39,14 @@ Page = str | tuple[str, int]
 
 
 @bp.get("")
-@login_required
+@signed_in
 def show(incident_id: int) -> Page:
     """The incident: header, key times and durations, roles, the timeline and the forms to change them."""
     return _page(incident_id)
 
 
 @bp.post("/timeline")
-@login_required
+@signed_in
 def record_entry(incident_id: int) -> Response | Page:
     """Add a timeline entry; its time is read in the zone the page shows."""
     form = EntryForm()
@@ -58,7 +58,7 @@ def record_entry(incident_id: int) -> Response | Page:
             actor=current_user,
             incident_id=incident_id,
             text=form.text.data or "",
-            occurred_at=wall_clock(form.occurred_at.data, "occurred_at"),
+            occurred_at=reader.wall_clock(form.occurred_at.data, "occurred_at"),
             kind=EntryKind(form.kind.data),
             evidence_url=form.evidence_url.data or None,
             is_key_moment=bool(form.is_key_moment.data),
@@ -69,7 +69,7 @@ def record_entry(incident_id: int) -> Response | Page:
 
 
 @bp.post("/status")
-@login_required
+@signed_in
 def change_status(incident_id: int) -> Response | Page:
     """Move the incident to another status (forward fills key times; back reopens)."""
     form = StatusForm()
@@ -77,7 +77,7 @@ def change_status(incident_id: int) -> Response | Page:
 
 
 @bp.post("/severity")
-@login_required
+@signed_in
 def change_severity(incident_id: int) -> Response | Page:
     """Change the severity."""
     form = SeverityForm()
@@ -86,7 +86,7 @@ def change_severity(incident_id: int) -> Response | Page:
 
 
 @bp.post("/roles")
-@login_required
+@signed_in
 def change_roles(incident_id: int) -> Response | Page:
     """Assign the commander, scribe, communications lead and participants."""
     form = roles_form()
@@ -96,13 +96,13 @@ def change_roles(incident_id: int) -> Response | Page:
 
 
 @bp.post("/key-times")
-@login_required
+@signed_in
 def change_key_times(incident_id: int) -> Response | Page:
     """Set the key times (read in the zone the page shows) and the reference zone."""
     form = KeyTimesForm()
 
     def apply() -> Incident:
-        times = {name: wall_clock(getattr(form, name).data, name) for name in KEY_TIMES}
+        times = {name: reader.wall_clock(getattr(form, name).data, name) for name in KEY_TIMES}
         if times["started_at"] is None:
             times.pop("started_at")  # it cannot be cleared; an empty box leaves it as it is
         return _update(incident_id, reference_timezone=form.reference_timezone.data or None, **times)
@@ -111,7 +111,7 @@ def change_key_times(incident_id: int) -> Response | Page:
 
 
 @bp.post("/timeline/<int:entry_id>/mark")
-@login_required
+@signed_in
 def mark_entry(incident_id: int, entry_id: int) -> Response | Page:
     """Set a key time from when this entry happened ("mark as detection")."""
     form = MarkEntryForm()
@@ -126,7 +126,7 @@ def mark_entry(incident_id: int, entry_id: int) -> Response | Page:
 
 
 @bp.post("/timeline/<int:entry_id>/correct")
-@login_required
+@signed_in
 def correct_entry(incident_id: int, entry_id: int) -> Response | Page:
     """Correct an entry; what it said before stays in its history."""
     form = CorrectEntryForm()
@@ -139,7 +139,7 @@ def correct_entry(incident_id: int, entry_id: int) -> Response | Page:
             "is_key_moment": bool(form.is_key_moment.data),
         }
         if form.occurred_at.data:
-            changes["occurred_at"] = wall_clock(form.occurred_at.data, "occurred_at")
+            changes["occurred_at"] = reader.wall_clock(form.occurred_at.data, "occurred_at")
         return service_timeline.correct_timeline_entry(
             get_session(), actor=current_user, incident_id=incident_id, entry_id=entry_id, **changes
         )
@@ -148,7 +148,7 @@ def correct_entry(incident_id: int, entry_id: int) -> Response | Page:
 
 
 @bp.post("/timeline/<int:entry_id>/delete")
-@login_required
+@signed_in
 def delete_entry(incident_id: int, entry_id: int) -> Response | Page:
     """Delete an entry from the timeline (kept, with who deleted it and when)."""
     form = ConfirmForm()
@@ -167,17 +167,12 @@ def _update(incident_id: int, **changes: Any) -> Incident:
 
 
 def _act(incident_id: int, form: Any, action: Callable[[], Any], *, anchor: str = "", **forms: Any) -> Response | Page:
-    """Run a form's action, then back to the page; on bad input the page again, with the error and status."""
-    if not form.validate_on_submit():
-        errors = "; ".join(f"{getattr(form, name).label.text}: {', '.join(e)}" for name, e in form.errors.items())
-        flash(errors or "The form could not be read. Reload the page and try again.", "error")
-        return _page(incident_id, 400, **forms)
+    """Run a form's action, then back to the page; when refused, the page again with the error and status."""
+    # Times typed in the form are read in the zone the page showed them in.
     _apply_zone_choice(queries.get_incident(get_session(), viewer=current_user, incident_id=incident_id))
-    try:
-        action()
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return _page(incident_id, exc.status, **forms)
+    refusal = run_form(form, action)
+    if refusal is not None:
+        return _page(incident_id, refusal.status, **forms)
     target = url_for("incident.show", incident_id=incident_id, zone=request.args.get("zone") or None)
     return redirect(target + (f"#{anchor}" if anchor else ""))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from incidents.accounts.views_admin import add_admin_link
+from incidents.admin_links import add_admin_link
 
 from . import cli, receiving, rules, views_admin
 from .alertmanager import views as alertmanager_views

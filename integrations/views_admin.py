@@ -4,10 +4,11 @@ the deliveries Kintsugi kept but could not understand, with a way to replay each
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from incidents.access import ensure_admin
+from incidents.accounts.auth import signed_in
 from incidents.alerts.commands import SENDER_NAMES
 from incidents.alerts.models import DeliveryOutcome
 from incidents.alerts.queries import recent_alerts, undecipherable_deliveries
@@ -22,7 +23,7 @@ PREVIEW = 600
 
 
 @bp.get("/alerts")
-@login_required
+@signed_in
 def alerts() -> str:
     """What became of the latest alerts, the routing rules in force, and a form to try them (admins only)."""
     ensure_admin(current_user)
@@ -45,7 +46,7 @@ def alerts() -> str:
 
 
 @bp.get("/deliveries")
-@login_required
+@signed_in
 def undecipherable() -> str:
     """Every kept delivery that could not be understood, newest first, with what went wrong (admins only)."""
     deliveries = undecipherable_deliveries(get_session(), viewer=current_user)
@@ -54,7 +55,7 @@ def undecipherable() -> str:
 
 
 @bp.post("/deliveries/<int:delivery_id>/replay")
-@login_required
+@signed_in
 def replay_one(delivery_id: int) -> Response:
     """Replay one delivery with today's translation (admins only)."""
     ensure_admin(current_user)

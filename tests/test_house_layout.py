@@ -108,6 +108,23 @@ def test_the_circle_check_sees_a_circle(tmp_path: Path) -> None:
     assert circles(graph) == [["incidents.models", "incidents.rooms.models"]]
 
 
+def test_views_import_no_other_views() -> None:
+    def is_view(name: str) -> bool:
+        return name.rsplit(".", 1)[-1].startswith("views")
+
+    offenders = {name: sorted(t for t in targets if is_view(t)) for name, targets in import_graph().items() if is_view(name)}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_integrations_import_no_views_of_incidents() -> None:
+    offenders = {
+        name: sorted(t for t in targets if t.startswith("incidents.") and t.rsplit(".", 1)[-1].startswith(("views", "api")))
+        for name, targets in import_graph().items()
+        if name.startswith("integrations")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 def test_the_check_itself_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
     module.write_text("from search.index import writer\nimport integrations.slack\n")

@@ -40,8 +40,9 @@ def test_bad_time_zone_on_create_is_a_clear_error(app: Flask) -> None:
 
 
 def test_ensure_admin_creates_one_admin_once(app: Flask, monkeypatch: object) -> None:
+    app.config["ADMIN_PASSWORD"] = "a-long-enough-password"  # as KINTSUGI_ADMIN_PASSWORD sets it at start
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["users", "ensure-admin"], env={"KINTSUGI_ADMIN_PASSWORD": "a-long-enough-password"})
+    first = runner.invoke(args=["users", "ensure-admin"])
     assert "First admin created. Sign in as admin@localhost" in first.output
     assert "a-long-enough-password" not in first.output
     second = runner.invoke(args=["users", "ensure-admin"])

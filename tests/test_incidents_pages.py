@@ -160,6 +160,20 @@ def test_key_times_are_read_in_the_zone_the_page_shows(app: Flask, kim: FlaskCli
     assert "must not be before" in bad.get_data(as_text=True)
 
 
+def test_a_refused_change_shows_nothing_of_itself_on_the_page_drawn_next(app: Flask, kim: FlaskClient) -> None:
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 1, 10, 8, 0, tzinfo=timezone.utc))
+    url = f"/incidents/{incident_id}"
+    refused = post(kim, url + "/key-times", {"started_at": "2026-01-10T09:00", "mitigated_at": "2026-01-10T08:00", "reference_timezone": "Asia/Tokyo"}, url)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "must not be before" in page
+    # The zone was typed in the refused form: the form may show it again, the incident must not.
+    assert "Show in the reference zone (Asia/Tokyo)" not in page
+    with app.app_context():
+        incident = get_session().get(Incident, incident_id)
+        assert incident is not None and incident.reference_timezone is None and incident.mitigated_at is None
+
+
 def test_correct_delete_and_filter_entries_from_the_page(app: Flask, kim: FlaskClient) -> None:
     incident_id = declare(app, "kim@example.com")
     url = f"/incidents/{incident_id}"

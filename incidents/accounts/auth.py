@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
-from flask_login import LoginManager
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import Flask, g, request, url_for
+from flask_login import LoginManager, login_required
 
 from ..database import get_session
 from ..errors import AuthenticationRequired
 from ..models import User
 from .service import user_for_token
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def init_app(app: Flask) -> None:
@@ -41,3 +47,17 @@ def api_actor() -> User:
         raise AuthenticationRequired("the API token is unknown or revoked")
     g.api_actor = user
     return user
+
+
+def signed_in(view: View) -> View:
+    """The one way a page requires sign-in: Flask-Login's login_required, with the view's type kept."""
+    return cast(View, login_required(view))
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else (another host, a scheme) goes to the home page."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("incidents.home")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..database import get_session
 from ..security import record_failed_sign_in, sign_in_blocked
+from .auth import safe_next
 from .forms import LoginForm
 from .service import authenticate_password
 from .sso import password_sign_in_allowed, settings
@@ -49,15 +48,6 @@ def logout() -> Response:
     """Sign out."""
     logout_user()
     return redirect(url_for("auth.login"))
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else (another host, a scheme) goes to the home page."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-            return target
-    return url_for("incidents.home")
 
 
 def _button() -> str:

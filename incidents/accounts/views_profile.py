@@ -5,15 +5,15 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import queries, reader
 from ..database import get_session
-from ..errors import DomainError
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, run_form
 from . import service
+from .auth import signed_in
 from .forms import ProfileForm, TokenForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -22,7 +22,7 @@ Page = str | tuple[str, int]
 
 
 @bp.route("", methods=["GET", "POST"])
-@login_required
+@signed_in
 def profile() -> Response | Page:
     """Name and time zone (a chosen zone, or the browser's)."""
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
@@ -31,21 +31,22 @@ def profile() -> Response | Page:
     form.timezone.choices = [SelectChoice("", follow)] + [SelectChoice(z) for z in sorted(available_timezones())]
     if request.method == "GET":
         form.timezone.data = current_user.timezone or ""
-    if form.validate_on_submit():
-        try:
-            service.update_profile(
+    if request.method == "POST":
+        refusal = run_form(
+            form,
+            lambda: service.update_profile(
                 get_session(), user_id=current_user.id, name=form.name.data, timezone=form.timezone.data or None
-            )
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return render_template("account/profile.html", form=form), exc.status
+            ),
+        )
+        if refusal is not None:
+            return render_template("account/profile.html", form=form), refusal.status
         flash("Profile saved.", "status")
         return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form), 400 if form.errors else 200
+    return render_template("account/profile.html", form=form)
 
 
 @bp.post("/zone-view")
-@login_required
+@signed_in
 def zone_view() -> Response:
     """Switch every page between UTC and the reader's own zone."""
     if ConfirmForm().validate_on_submit():
@@ -55,21 +56,24 @@ def zone_view() -> Response:
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
-@login_required
+@signed_in
 def tokens() -> Page:
     """List, create and revoke personal API tokens; a new token is shown once."""
     form = TokenForm()
-    secret = None
+    created: list[str] = []
     status = 200
-    if form.validate_on_submit():
-        try:
-            _, secret = service.create_api_token(get_session(), user_id=current_user.id, name=form.name.data or "")
+    if request.method == "POST":
+        refusal = run_form(
+            form,
+            lambda: created.append(
+                service.create_api_token(get_session(), user_id=current_user.id, name=form.name.data or "")[1]
+            ),
+        )
+        if refusal is None:
             form = TokenForm(formdata=None)
-        except DomainError as exc:
-            flash(exc.message, "error")
-            status = exc.status
-    elif form.errors:
-        status = 400
+        else:
+            status = refusal.status
+    secret = created[0] if created else None
     page = render_template(
         "account/tokens.html",
         form=form,
@@ -81,15 +85,9 @@ def tokens() -> Page:
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-@login_required
+@signed_in
 def revoke_token(token_id: int) -> Response | Page:
     """Revoke one of the reader's tokens."""
-    if not ConfirmForm().validate_on_submit():
-        flash("The form expired. Try again.", "error")
-    else:
-        try:
-            service.revoke_api_token(get_session(), user_id=current_user.id, token_id=token_id)
-            flash("Token revoked.", "status")
-        except DomainError as exc:
-            flash(exc.message, "error")
+    if run_form(ConfirmForm(), lambda: service.revoke_api_token(get_session(), user_id=current_user.id, token_id=token_id)) is None:
+        flash("Token revoked.", "status")
     return redirect(url_for("account.tokens"))

@@ -10,9 +10,9 @@ from ..database import get_session
 from ..errors import DomainError
 from ..security import record_failed_sign_in, sign_in_blocked
 from . import sso
+from .auth import safe_next
 from .forms import LoginForm
 from .service_sso import sign_in_with_identity
-from .views import safe_next
 
 bp = Blueprint("sso", __name__)
 

@@ -8,17 +8,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import queries, reader, timefmt
 from ..database import get_session
-from ..errors import DomainError
+from ..forms import run_form
 from ..models import Incident, User, utcnow
 from ..settings import default_due_days, factor_categories, severity_scale
 from . import queries as queries_postmortem
@@ -37,11 +37,6 @@ from .templates import PostmortemTemplate
 View = TypeVar("View", bound=Callable[..., Any])
 Page = str | tuple[str, int]
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def signed_in(view: View) -> View:
-    """Flask-Login's login_required, with the view's own type kept for mypy."""
-    return cast(View, login_required(view))
 
 
 def seconds_of(text: str | None) -> int | None:
@@ -72,19 +67,11 @@ def act(
     details_as names the page variable that receives a refusal's details (a conflict's texts, a
     refused publish's findings), so the page can show them beside the form.
     """
-    if not form.validate_on_submit():
-        errors = "; ".join(f"{getattr(form, name).label.text}: {', '.join(e)}" for name, e in form.errors.items())
-        flash(errors or "The form could not be read. Reload the page and try again.", "error")
-        return review_page(postmortem_id, 400, **extra)
-    try:
-        action()
-    except DomainError as exc:
-        # Nothing of a refused change may show on the page drawn next.
-        get_session().rollback()
-        flash(exc.message, "error")
-        if details_as and exc.details:
-            extra[details_as] = exc.details
-        return review_page(postmortem_id, exc.status, **extra)
+    refusal = run_form(form, action)
+    if refusal is not None:
+        if details_as and refusal.details:
+            extra[details_as] = refusal.details
+        return review_page(postmortem_id, refusal.status, **extra)
     return redirect(url_for("review.show", postmortem_id=postmortem_id) + (f"#{anchor}" if anchor else ""))
 
 

@@ -11,10 +11,11 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import queries, schemas
+from ..accounts.auth import signed_in
 from ..database import get_session
 from ..errors import Conflict
 from ..forms import ConfirmForm
-from ..views import wall_clock
+from ..reader import wall_clock
 from . import service, templates
 from .forms import AgreedTimelineForm, MeetingEntryForm, ReviewForm, SectionForm, StartPostmortemForm
 from .page import (
@@ -26,7 +27,6 @@ from .page import (
     postmortem_area,
     review_page,
     seconds_of,
-    signed_in,
 )
 
 bp = Blueprint("review", __name__)

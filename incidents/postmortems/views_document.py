@@ -8,10 +8,10 @@ from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
 from .. import timefmt
+from ..accounts.auth import signed_in
 from ..database import get_session
 from ..forms import ConfirmForm
 from . import queries as queries_postmortem
-from .page import signed_in
 from .serialize import change_json, postmortem_markdown
 
 bp = Blueprint("review_document", __name__, url_prefix="/postmortems/<int:postmortem_id>")

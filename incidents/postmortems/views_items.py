@@ -6,21 +6,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import queries
+from ..accounts.auth import signed_in
 from ..database import get_session
-from ..errors import DomainError
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, run_form
 from ..settings import factor_categories
 from . import items
 from . import queries as queries_postmortem
 from .forms import ACTION_STATUS_LABELS, ActionItemForm, ActionStatusForm, FactorForm
 from .models import OPEN_ACTION_STATUSES, ActionPriority, ActionStatus, ActionType
-from .page import Page, act, back_to, fill_item_choices, signed_in
+from .page import Page, act, back_to, fill_item_choices
 
 bp = Blueprint("review_items", __name__)
 
@@ -137,19 +137,16 @@ def change_action_status(postmortem_id: int, item_id: int) -> Response | Page:
 
 def _from_list(form: ActionStatusForm, item_id: int) -> Response:
     target = back_to(url_for("review_items.action_items"))
-    if not form.validate_on_submit():
-        flash("The form could not be read. Reload the page and try again.", "error")
-        return redirect(target)
-    try:
-        items.update_action_item(
+    run_form(
+        form,
+        lambda: items.update_action_item(
             get_session(),
             actor=current_user,
             action_item_id=item_id,
             status=form.status.data,
             wont_do_reason=form.wont_do_reason.data or None,
-        )
-    except DomainError as exc:
-        flash(exc.message, "error")
+        ),
+    )
     return redirect(target)
 
 
