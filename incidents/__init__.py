@@ -12,17 +12,20 @@ from . import (
     cli,
     database,
     errors_http,
+    outbox,
     postmortems,
     security,
     views,
     views_entry,
     views_incident,
 )
+from .outbox import views as outbox_views
 
 
 def init_app(app: Flask) -> None:
     """Wire the domain into the app: database, sign-in, the rooms, pages, API, error answers and commands."""
     database.init_app(app)
+    outbox.init_app(app)
     security.init_app(app)
     # CSRF on every form; the API authenticates by Bearer token, never by cookie, so is exempt.
     csrf = CSRFProtect(app)
@@ -35,5 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views_entry.bp)
     app.register_blueprint(api.bp)
     postmortems.init_app(app)
+    app.register_blueprint(outbox_views.bp)
+    admin_links.add_admin_link(app, "Outbox", "outbox.parked")
     errors_http.init_app(app)
     cli.init_app(app)

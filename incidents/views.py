@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
-from sqlalchemy import text
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SelectChoice
 
@@ -20,6 +19,7 @@ from .database import get_session, open_session
 from .errors import BadRequest
 from .forms import DeclareForm, run_form
 from .models import KEY_TIMES, Incident, IncidentRole, LabelKind, Status, Visibility
+from .outbox.service import oldest_pending_age_seconds
 from .postmortems import queries as queries_postmortem
 from .postmortems.models import OPEN_ACTION_STATUSES
 from .rendering import render_markdown
@@ -51,8 +51,9 @@ def init_app(app: Flask) -> None:
 
 
 def _healthz() -> Response:
-    get_session().execute(text("SELECT 1"))
-    return jsonify(status="ok")
+    # Answering at all means the database does; the oldest effect still waiting tells whether the
+    # outbox's workers keep up (None when nothing waits).
+    return jsonify(status="ok", outbox_oldest_pending_seconds=oldest_pending_age_seconds(get_session()))
 
 
 @bp.get("/")

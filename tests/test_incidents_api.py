@@ -202,7 +202,7 @@ def test_patch_title_and_labels(responder: Caller) -> None:
 def test_healthz_answers_without_login(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "outbox_oldest_pending_seconds": None}
 
 
 def test_a_status_given_with_its_time_is_logged_once_at_that_time(responder: Caller) -> None:
