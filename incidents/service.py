@@ -1,4 +1,10 @@
-"""Use cases on the incident record: declare it, then change it. One transaction each."""
+"""The one writer of incident state: declare an incident, then change it.
+
+declare() and change() are the core: they validate, record the change on the timeline and emit
+its event, and never commit. Every path calls them (the pages, the API, the pager path, and next
+Slack and import), with a person or a sender as the actor. The use cases around them
+(declare_incident, update_incident, ...) commit once each.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,9 @@ from sqlalchemy.orm import Session
 from . import validation
 from .access import ensure_can_see, ensure_can_write
 from .accounts.service import user_by_email
-from .errors import InvalidInput, NotFound
+from .actors import Actor, Sender, actor_id, labels_of, text_of
+from .errors import Conflict, InvalidInput, NotFound
+from .events import IncidentChanged, IncidentDeclared, record_event
 from .models import (
     KEY_TIMES,
     SINGLE_HOLDER_ROLES,
@@ -51,10 +59,11 @@ STATUS_TIMES = {
 }
 
 
-def declare_incident(
+def declare(
     session: Session,
     *,
-    actor: User,
+    actor: Actor,
+    source: Source,
     title: str,
     severity: str,
     summary: str = "",
@@ -67,34 +76,37 @@ def declare_incident(
     visibility: Visibility = Visibility.OPEN,
     reference_timezone: str | None = None,
     commander: str | None = None,
-    source: Source = Source.WEB,
     declared_at: datetime | None = None,
+    because: str = "",
+    external_id: str | None = None,
 ) -> Incident:
-    """Declare a new incident; the declarer commands it unless someone else is named.
+    """Declare an incident, without committing: the core every path calls.
 
-    declared_at is for records of the past (imports, the demo); it defaults to now.
+    A person declaring commands the incident unless they name someone else. A sender commands
+    nobody: the commander its routing rule names, else the first person to act on the incident.
+    declared_at is for records of the past (imports, the demo); it defaults to now. because says
+    why a sender declared ("from HighErrorRate"); external_id keys its entry, so a re-sent event
+    records nothing twice.
     """
-    ensure_can_write(actor)
+    person = actor if isinstance(actor, User) else None
+    if person is not None:
+        ensure_can_write(person)
     now = validation.past_time(declared_at, field="declared_at") if declared_at else utcnow()
     incident = Incident(
-        title=validation.text(title, field="title", limit=TITLE_MAX, required=True),
-        summary=validation.text(summary, field="summary", limit=TEXT_MAX),
+        title=text_of(actor, title, field="title", limit=TITLE_MAX, required=True),
+        summary=text_of(actor, summary, field="summary", limit=TEXT_MAX),
         severity=_severity(severity),
         status=Status.INVESTIGATING,
         visibility=visibility,
         reference_timezone=_reference_zone(reference_timezone),
         declared_at=now,
-        declared_by_id=actor.id,
+        declared_by_id=actor_id(actor),
     )
-    # A person declaring an incident has detected it by now at the latest.
-    times = {
-        "started_at": started_at,
-        "detected_at": detected_at,
-        "acknowledged_at": acknowledged_at,
-    }
+    times = {"started_at": started_at, "detected_at": detected_at, "acknowledged_at": acknowledged_at}
     for name, value in times.items():
         if value is not None:
             times[name] = validation.past_time(value, field=name)
+    # Whoever declares an incident has detected it by now at the latest.
     if times["detected_at"] is None:
         times["detected_at"] = min(now, times["acknowledged_at"] or now)
     if times["started_at"] is None:
@@ -107,23 +119,85 @@ def declare_incident(
         (LabelKind.TEAM, teams, "teams"),
         (LabelKind.TAG, tags, "tags"),
     ):
-        incident.labels.extend(
-            IncidentLabel(kind=kind, value=v) for v in validation.labels(values, field=field)
-        )
-    lead = _user_by_email(session, commander, field="commander") if commander else actor
-    incident.assignments.append(RoleAssignment(user=lead, role=IncidentRole.COMMANDER))
-    if lead.id != actor.id:
-        incident.assignments.append(RoleAssignment(user=actor, role=IncidentRole.PARTICIPANT))
+        incident.labels.extend(IncidentLabel(kind=kind, value=v) for v in labels_of(actor, list(values), field=field))
+    unknown_commander = ""
+    if commander and person is None:
+        # A routing rule's commander: a sender cannot be told it is wrong, so the incident goes on without one.
+        lead = user_by_email(session, commander)
+        if lead is None or not lead.is_active:
+            lead, unknown_commander = None, commander
+    else:
+        lead = _user_by_email(session, commander, field="commander") if commander else person
+    if lead is not None:
+        incident.assignments.append(RoleAssignment(user=lead, role=IncidentRole.COMMANDER))
+    if person is not None and lead is not None and lead.id != person.id:
+        incident.assignments.append(RoleAssignment(user=person, role=IncidentRole.PARTICIPANT))
     session.add(incident)
     session.flush()
-    _record_change(
+    if person is not None:
+        note = f"Declared {incident.severity} incident; {lead.name if lead else person.name} is incident commander."
+    else:
+        commanded = f"{lead.name} is incident commander" if lead else "nobody commands it yet"
+        if unknown_commander:
+            commanded += f" (the routing rule names {unknown_commander}, who has no active account)"
+        note = f"Declared a {incident.severity} incident{' ' + because if because else ''}; {commanded}."
+    _record_change(session, incident, actor, source, [(note, now)], external_id=external_id)
+    record_event(session, IncidentDeclared(incident_id=incident.id, actor_id=actor_id(actor), actor_name=actor.name, source=source.value))
+    return incident
+
+
+def change(
+    session: Session,
+    incident: Incident,
+    *,
+    actor: Actor,
+    source: Source,
+    changes: Mapping[str, Any],
+    because: str = "",
+    external_id: str | None = None,
+    log_times: bool = True,
+) -> None:
+    """Change an incident's fields, without committing: the core every path calls.
+
+    Status, severity, visibility, roles and key times are recorded on the timeline. A person who
+    acts on an incident nobody commands takes command of it. log_times=False when the entry that
+    set a key time tells it already (a pager's acknowledgement).
+    """
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    if isinstance(actor, User):
+        ensure_can_write(actor)
+    notes = _apply_changes(session, incident, actor, changes, log_times=log_times)
+    if isinstance(actor, User) and "roles" not in changes:
+        notes.extend(take_command_if_unheld(session, incident, actor))
+    if not notes and not changes:
+        return
+    _record_change(session, incident, actor, source, notes, because=because, external_id=external_id)
+    record_event(
         session,
-        incident,
-        actor,
-        source,
-        f"Declared {incident.severity} incident; {lead.name} is incident commander.",
-        at=now,
+        IncidentChanged(
+            incident_id=incident.id,
+            actor_id=actor_id(actor),
+            actor_name=actor.name,
+            source=source.value,
+            changed=tuple(sorted(name for name in changes if name in EDITABLE)),
+        ),
     )
+
+
+def take_command_if_unheld(session: Session, incident: Incident, person: User) -> list[tuple[str, datetime]]:
+    """The first person to act on an incident nobody commands takes command; the note it leaves."""
+    if incident.holders(IncidentRole.COMMANDER) or not person.can_write:
+        return []
+    incident.assignments.append(RoleAssignment(user=person, role=IncidentRole.COMMANDER))
+    session.flush()
+    return [(f"Incident commander: nobody → {person.name} (the first to act on it).", utcnow())]
+
+
+def declare_incident(session: Session, *, actor: User, source: Source = Source.WEB, **fields: Any) -> Incident:
+    """Declare a new incident; the declarer commands it unless someone else is named."""
+    incident = declare(session, actor=actor, source=source, **fields)
     session.commit()
     return incident
 
@@ -138,11 +212,22 @@ def update_incident(
 ) -> Incident:
     """Change an incident's fields; status, severity, visibility, roles and key times are logged."""
     ensure_can_write(actor)
-    unknown = set(changes) - set(_EDITABLE)
+    unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
-    _apply_changes(session, incident, actor, source, changes)
+    change(session, incident, actor=actor, source=source, changes=changes)
+    session.commit()
+    return incident
+
+
+def take_command(session: Session, *, actor: User, incident_id: int) -> Incident:
+    """Take command of an incident nobody commands (one an alert declared)."""
+    ensure_can_write(actor)
+    incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
+    if incident.holders(IncidentRole.COMMANDER):
+        raise Conflict(f"{incident.holders(IncidentRole.COMMANDER)[0].name} commands this incident already", field="roles.commander")
+    change(session, incident, actor=actor, source=Source.WEB, changes={})
     session.commit()
     return incident
 
@@ -164,26 +249,31 @@ def mark_key_time_from_entry(
     entry = session.get(TimelineEntry, entry_id)
     if entry is None or entry.incident_id != incident.id or entry.deleted_at is not None:
         raise NotFound(f"timeline entry {entry_id} not found in incident {incident_id}")
-    _apply_changes(session, incident, actor, source, {key_time: entry.occurred_at})
+    change(session, incident, actor=actor, source=source, changes={key_time: entry.occurred_at})
     entry.is_key_moment = True
     session.commit()
     return incident
 
 
+def times_in_order(incident: Incident, times: Mapping[str, datetime]) -> bool:
+    """Whether setting these key times keeps the incident's times in order (the one rule change() checks)."""
+    return not key_time_conflicts({**incident.key_times(), **times})
+
+
 def _apply_changes(
-    session: Session, incident: Incident, actor: User, source: Source, changes: Mapping[str, Any]
-) -> None:
-    """Apply changes and log them on the timeline, without committing."""
+    session: Session, incident: Incident, actor: Actor, changes: Mapping[str, Any], *, log_times: bool
+) -> list[tuple[str, datetime]]:
+    """Apply changes, without committing; the notes they leave on the timeline, with when each happened."""
     now = utcnow()
     notes: list[tuple[str, datetime]] = []
 
     if changes.get("title", UNSET) is not UNSET:
-        incident.title = validation.text(changes["title"], field="title", limit=TITLE_MAX, required=True)
+        incident.title = text_of(actor, changes["title"], field="title", limit=TITLE_MAX, required=True)
     if changes.get("summary", UNSET) is not UNSET:
-        incident.summary = validation.text(changes["summary"], field="summary", limit=TEXT_MAX)
+        incident.summary = text_of(actor, changes["summary"], field="summary", limit=TEXT_MAX)
     for kind, field in ((LabelKind.SERVICE, "services"), (LabelKind.TEAM, "teams"), (LabelKind.TAG, "tags")):
         if changes.get(field, UNSET) is not UNSET:
-            _replace_labels(incident, kind, validation.labels(changes[field], field=field))
+            _replace_labels(incident, kind, labels_of(actor, list(changes[field]), field=field))
     if changes.get("severity", UNSET) is not UNSET:
         severity = _severity(changes["severity"])
         if severity != incident.severity:
@@ -219,7 +309,7 @@ def _apply_changes(
     for name in KEY_TIMES:
         if times[name] != getattr(incident, name):
             # A time given with the status it implies is told by the status entry, at that time.
-            if name in given and name != status_time:
+            if name in given and name != status_time and log_times:
                 notes.append(
                     (f"{_label(name)} set to {_when(times[name])} (was {_when(getattr(incident, name))}).", now)
                 )
@@ -228,10 +318,8 @@ def _apply_changes(
 
     if changes.get("roles", UNSET) is not UNSET:
         notes.extend((note, now) for note in _assign_roles(session, incident, changes["roles"]))
-
-    for note, at in notes:
-        _record_change(session, incident, actor, source, note, at=at)
     incident.updated_at = now
+    return notes
 
 
 def _ensure_review_published(session: Session, incident: Incident) -> None:
@@ -247,7 +335,7 @@ def _ensure_review_published(session: Session, incident: Incident) -> None:
         )
 
 
-_EDITABLE = (
+EDITABLE = (
     "title",
     "summary",
     "severity",
@@ -369,17 +457,30 @@ def _when(value: datetime | None) -> str:
 
 
 def _record_change(
-    session: Session, incident: Incident, actor: User, source: Source, text: str, *, at: datetime
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    source: Source,
+    notes: list[tuple[str, datetime]],
+    *,
+    because: str = "",
+    external_id: str | None = None,
 ) -> None:
-    session.add(
-        TimelineEntry(
-            incident_id=incident.id,
-            occurred_at=at,
-            recorded_at=at,
-            source=source,
-            kind=EntryKind.STATUS_CHANGE,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            text=text,
+    """The notes of a change as status entries; a sender's read "Alertmanager: ..." as they always have."""
+    for number, (text, at) in enumerate(notes):
+        if isinstance(actor, Sender):
+            why = f"{because}; " if because else ""
+            text = f"{actor.name}: {why}{text[:1].lower()}{text[1:]}"
+        session.add(
+            TimelineEntry(
+                incident_id=incident.id,
+                occurred_at=at,
+                recorded_at=at if isinstance(actor, User) else utcnow(),
+                source=source,
+                kind=EntryKind.STATUS_CHANGE,
+                actor_id=actor_id(actor),
+                actor_name=actor.name,
+                text=text,
+                external_id=None if external_id is None else external_id if number == 0 else f"{external_id}:{number}",
+            )
         )
-    )

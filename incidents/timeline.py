@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from . import validation
 from .access import ensure_can_see, ensure_can_write
 from .errors import Conflict, InvalidInput, NotFound
+from .events import TimelineEntriesRecorded, TimelineEntryCorrected, TimelineEntryDeleted, record_event
 from .models import (
     NAME_MAX,
     TEXT_MAX,
     EntryKind,
     Incident,
+    IncidentRole,
     RevisionChange,
     Source,
     TimelineEntry,
@@ -24,7 +26,7 @@ from .models import (
     User,
     utcnow,
 )
-from .service import UNSET
+from .service import UNSET, change
 
 EXTERNAL_ID_MAX = 255
 
@@ -71,6 +73,11 @@ def record_timeline_entry(
     )
     session.add(entry)
     try:
+        session.flush()
+        record_event(session, TimelineEntriesRecorded(incident_id=incident.id, entry_ids=(entry.id,), source=source.value))
+        if not incident.holders(IncidentRole.COMMANDER):
+            # The first person to act on an incident nobody commands (an alert declared it) takes command.
+            change(session, incident, actor=actor, source=source, changes={})
         session.commit()
     except IntegrityError:
         # A concurrent delivery of the same event won the race: answer with its entry.
@@ -118,6 +125,7 @@ def correct_timeline_entry(
             change=RevisionChange.CORRECTION, revised_at=now, revised_by_id=actor.id, before=before
         )
     )
+    record_event(session, TimelineEntryCorrected(incident_id=incident_id, entry_id=entry.id, actor_id=actor.id))
     session.commit()
     return entry
 
@@ -138,6 +146,7 @@ def delete_timeline_entry(
             change=RevisionChange.DELETION, revised_at=now, revised_by_id=actor.id, before=entry.snapshot()
         )
     )
+    record_event(session, TimelineEntryDeleted(incident_id=incident_id, entry_id=entry.id, actor_id=actor.id))
     session.commit()
     return entry
 

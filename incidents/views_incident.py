@@ -162,6 +162,19 @@ def delete_entry(incident_id: int, entry_id: int) -> Response | Page:
     )
 
 
+@bp.post("/take-command")
+@signed_in
+def take_command(incident_id: int) -> Response | Page:
+    """Command an incident nobody commands yet (one an alert declared)."""
+    form = ConfirmForm()
+    return _act(
+        incident_id,
+        form,
+        lambda: service.take_command(get_session(), actor=current_user, incident_id=incident_id),
+        anchor="roles",
+    )
+
+
 def _update(incident_id: int, **changes: Any) -> Incident:
     return service.update_incident(get_session(), actor=current_user, incident_id=incident_id, source=Source.WEB, **changes)
 

@@ -11,7 +11,7 @@ from typing import Any
 from incidents.alerts.commands import DEFAULT_RULES, SENDER_NAMES, RouteAction, RoutingRule, route
 from incidents.models import Source
 
-RULE_KEYS = {"source", "action", "match", "severity", "mitigate_when_resolved"}
+RULE_KEYS = {"source", "action", "match", "severity", "mitigate_when_resolved", "commander"}
 # Senders as the rules name them.
 SENDERS = {source.value: source for source in SENDER_NAMES}
 
@@ -85,7 +85,11 @@ def _rule(item: Any, n: int, origin: str, scale: list[str]) -> RoutingRule:
     mitigate = item.get("mitigate_when_resolved", False)
     if not isinstance(mitigate, bool):
         raise RulesError(f"{where}: mitigate_when_resolved must be true or false")
+    commander = item.get("commander")
+    if commander is not None and (not isinstance(commander, str) or "@" not in commander or action is not RouteAction.DECLARE):
+        raise RulesError(f"{where}: commander must be the email of a person, on a rule that declares")
     return RoutingRule(
+        commander=commander.strip() if commander else None,
         source=None if source_name == "*" else SENDERS[source_name],
         action=action,
         match=values,

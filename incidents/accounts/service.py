@@ -172,6 +172,21 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def person_known_as(session: Session, name: str) -> User | None:
+    """The active responder a sender names (an Opsgenie username is an email, a PagerDuty agent a name):
+    by email, else the one account of that exact name; None when unknown or not one person."""
+    name = name.strip()
+    if not name:
+        return None
+    if "@" in name:
+        found = user_by_email(session, name)
+        return found if found is not None and found.is_active and found.can_write else None
+    named = session.scalars(
+        select(User).where(func.lower(User.name) == name.lower(), User.is_active.is_(True)).limit(2)
+    ).all()
+    return named[0] if len(named) == 1 and named[0].can_write else None
+
+
 def _user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

@@ -98,7 +98,7 @@ class RoutingRule:
 
     match maps a fact (an Alertmanager label, PagerDuty's urgency, Opsgenie's priority) to the
     values it may take; an empty match takes every alert of the source. severity is the one a
-    declared incident gets when the alert does not name one on the scale.
+    declared incident gets when the alert does not name one on the scale; commander, who commands it.
     """
 
     source: Source | None
@@ -106,6 +106,8 @@ class RoutingRule:
     match: Mapping[str, Sequence[str]] = field(default_factory=dict)
     severity: str | None = None
     mitigate_when_resolved: bool = False
+    # The email of the person who commands the incidents this rule declares; else the first to act.
+    commander: str | None = None
 
     def matches(self, source: Source, facts: Mapping[str, str]) -> bool:
         """Whether this rule applies to an alert with these facts."""

@@ -9,16 +9,18 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from .. import service
+from ..actors import Sender, cut
+from ..events import TimelineEntriesRecorded, record_event
 from ..models import (
     LABEL_MAX,
     TEXT_MAX,
     TITLE_MAX,
     EntryKind,
     Incident,
-    IncidentLabel,
-    LabelKind,
     Source,
     Status,
+    key_time_conflicts,
     utcnow,
 )
 from ..settings import severity_scale
@@ -81,6 +83,9 @@ def apply_translation(
         if incident_id is not None:
             touched.setdefault(incident_id, None)
     flush_writes(session)
+    for incident_id, source in writes_of(session).timelines.items():
+        # The entries went in as one statement, without their ids: handlers read the incident's timeline.
+        record_event(session, TimelineEntriesRecorded(incident_id=incident_id, entry_ids=(), source=source.value))
     return tuple(touched)
 
 
@@ -214,36 +219,27 @@ def _take_turn(session: Session, topic: str) -> bool:
 def _declare(
     session: Session, signal: AlertSignal, rule: RoutingRule, *, started: datetime, received_at: datetime
 ) -> int:
-    """Declare an incident from its first alert: impact began when the alert started, detection when it reached us."""
-    # Delivery can lag (retries while we were down): the sender's own notification time wins when earlier.
-    noticed = min(signal.detected_at or received_at, received_at)
-    detected = max(not_after(noticed, utcnow()), started)
-    severity = severity_for(signal.severity_hint, rule, severity_scale())
-    incident = Incident(
-        title=clip(signal.title or signal.name, TITLE_MAX) or f"{sender_name(signal.source)} alert",
-        summary="",
-        severity=severity,
-        status=Status.INVESTIGATING,
-        started_at=started,
-        detected_at=detected,
-        declared_at=detected,
-        declared_by_id=None,
-    )
-    service = clip(signal.service or "", LABEL_MAX)
-    if service:
-        incident.labels.append(IncidentLabel(kind=LabelKind.SERVICE, value=service))
-    session.add(incident)
-    session.flush()
+    """Declare an incident from its first alert, through the one writer of incident state: impact
+    began when the alert started, detection when the sender first told someone (or it reached us)."""
     sender = sender_name(signal.source)
-    add_entry(
+    # Delivery can lag (retries while we were down): the sender's own notification time wins when earlier.
+    noticed: datetime | None = not_after(min(signal.detected_at or received_at, received_at), utcnow())
+    if key_time_conflicts({"started_at": started, "detected_at": noticed}):
+        # The sender's clocks disagree with each other: detection is taken as now, when Kintsugi declares.
+        noticed = None
+    incident = service.declare(
         session,
-        incident.id,
+        actor=Sender(sender),
         source=signal.source,
-        kind=EntryKind.STATUS_CHANGE,
-        text=f"{sender}: declared a {severity} incident from {clip(signal.name, TITLE_MAX)}; nobody commands it yet.",
-        occurred_at=detected,
-        actor_name=sender,
-        external_id=f"{signal.event_id}#declared",
+        title=(signal.title or signal.name).strip() or f"{sender} alert",
+        severity=severity_for(signal.severity_hint, rule, severity_scale()),
+        started_at=started,
+        detected_at=noticed,
+        services=[signal.service] if signal.service else [],
+        commander=rule.commander,
+        declared_at=noticed,
+        because=f"from {cut(signal.name, TITLE_MAX)}",
+        external_id=clip(f"{signal.event_id}#declared", KEY_MAX),
     )
     return incident.id
 
@@ -317,20 +313,17 @@ def _mitigate_if_all_resolved(
     if rows.has_firing_alerts(session, incident_id=incident_id):
         return
     at = not_after(signal.ended_at or signal.occurred_at or now, now)
-    at = max(at, incident.started_at, incident.detected_at or incident.started_at)
-    incident.status = Status.MITIGATED
-    incident.mitigated_at = at
-    incident.updated_at = now
-    sender = sender_name(signal.source)
-    add_entry(
+    # Impact ended when the last alert did, unless that breaks the order of the incident's times
+    # (it resolved before anyone was told): then it is mitigated now, when Kintsugi learns it.
+    given = {"mitigated_at": at} if service.times_in_order(incident, {"mitigated_at": at}) else {}
+    service.change(
         session,
-        incident_id,
+        incident,
+        actor=Sender(sender_name(signal.source)),
         source=signal.source,
-        kind=EntryKind.STATUS_CHANGE,
-        text=f"{sender}: every alert of this incident has resolved; status changed from investigating to mitigated.",
-        occurred_at=at,
-        actor_name=sender,
-        external_id=f"{signal.event_id}#mitigated",
+        changes={"status": Status.MITIGATED, **given},
+        because="every alert of this incident has resolved",
+        external_id=clip(f"{signal.event_id}#mitigated", KEY_MAX),
     )
 
 

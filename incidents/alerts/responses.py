@@ -6,7 +6,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..models import EntryKind, Incident, utcnow
+from .. import service
+from ..accounts.service import person_known_as
+from ..actors import Sender
+from ..models import EntryKind, Incident, IncidentRole, utcnow
 from . import rows
 from .commands import ResponderAction, ResponseKind, sender_name
 from .writes import KEY_MAX, add_entry, checked_link, clip, flush_writes, not_after
@@ -23,7 +26,7 @@ def apply_response(session: Session, action: ResponderAction) -> int | None:
         return None
     now = utcnow()
     at = not_after(action.occurred_at or now, now)
-    first_ack = action.kind is ResponseKind.ACKNOWLEDGED and _acknowledge(session, incident_id, at, now)
+    first_ack = action.kind is ResponseKind.ACKNOWLEDGED and _acknowledge(session, incident_id, action, at)
     add_entry(
         session,
         incident_id,
@@ -39,17 +42,30 @@ def apply_response(session: Session, action: ResponderAction) -> int | None:
     return incident_id
 
 
-def _acknowledge(session: Session, incident_id: int, at: datetime, now: datetime) -> bool:
+def _acknowledge(session: Session, incident_id: int, action: ResponderAction, at: datetime) -> bool:
     """Take the first acknowledgement as the incident's acknowledged time; whether it was the first.
 
-    A late acknowledgement after a person resolved the incident does not rewrite its key times.
+    Through the one writer of incident state, and only when it keeps the times in order: a late
+    acknowledgement after a person resolved the incident does not rewrite its key times. The
+    person who acknowledged, when Kintsugi knows them, takes command of an incident nobody commands.
     """
     incident = session.get(Incident, incident_id)
-    if incident is None or incident.acknowledged_at is not None:
+    if incident is None:
         return False
-    ack = max(at, incident.detected_at or incident.started_at)
-    if incident.resolved_at is not None and ack > incident.resolved_at:
-        return False
-    incident.acknowledged_at = ack
-    incident.updated_at = now
-    return True
+    sender = Sender(sender_name(action.source))
+    first = incident.acknowledged_at is None and service.times_in_order(incident, {"acknowledged_at": at})
+    if first:
+        service.change(
+            session, incident, actor=sender, source=action.source, changes={"acknowledged_at": at}, log_times=False
+        )
+    person = person_known_as(session, action.actor_name) if not incident.holders(IncidentRole.COMMANDER) else None
+    if person is not None:
+        service.change(
+            session,
+            incident,
+            actor=sender,
+            source=action.source,
+            changes={"roles": {"commander": person.email}},
+            because=f"{person.name} acknowledged, so takes command",
+        )
+    return first

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import validation
+from ..actors import cut
 from ..errors import InvalidInput
 from ..models import NAME_MAX, TEXT_MAX, EntryKind, Source, utcnow
 from . import rows
@@ -43,6 +44,8 @@ class DeliveryWrites:
     entries: list[dict[str, Any]] = field(default_factory=list)
     # Evidence entries of this delivery, by key; one written before is skipped by the insert.
     evidence: set[str] = field(default_factory=set)
+    # The incidents this delivery wrote entries to, and by which sender: each gets one event.
+    timelines: dict[int, Source] = field(default_factory=dict)
 
 
 def start_writes(session: Session) -> None:
@@ -92,7 +95,9 @@ def add_entry(
     evidence recorded before, or a concurrent twin (whose occurrence insert then fails, and the
     delivery starts over).
     """
-    writes_of(session).entries.append(
+    pending = writes_of(session)
+    pending.timelines.setdefault(incident_id, source)
+    pending.entries.append(
         {
             "incident_id": incident_id,
             "occurred_at": occurred_at,
@@ -101,7 +106,7 @@ def add_entry(
             "kind": kind,
             "actor_id": None,
             "actor_name": clip(actor_name, NAME_MAX),
-            "text": clip(text, TEXT_MAX) or f"{sender_name(source)} event",
+            "text": cut(text, TEXT_MAX) or f"{sender_name(source)} event",
             "evidence_url": evidence_url,
             "is_key_moment": is_key_moment,
             "external_id": clip(external_id, KEY_MAX),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from .. import validation
 from ..access import ensure_can_see, ensure_can_write
 from ..errors import InvalidInput, NotFound
+from ..events import ActionItemChanged, record_event
 from ..models import TEXT_MAX, TITLE_MAX, User, utcnow
 from ..settings import default_due_days, factor_categories
 from .models import (
@@ -110,6 +111,7 @@ def add_action_item(
     postmortem.action_items.append(item)
     session.flush()
     record_change(session, postmortem, actor, "action_item", f"Added {priority.value} “{item.title}”.")
+    record_event(session, ActionItemChanged(action_item_id=item.id, postmortem_id=postmortem.id, actor_id=actor.id))
     session.commit()
     return item
 
@@ -155,6 +157,7 @@ def update_action_item(session: Session, *, actor: User, action_item_id: int, **
     after = _describe(item)
     if after != before:
         record_change(session, item.postmortem, actor, "action_item", f"Changed “{item.title}”.", before, after)
+        record_event(session, ActionItemChanged(action_item_id=item.id, postmortem_id=item.postmortem_id, actor_id=actor.id))
     session.commit()
     return item
 

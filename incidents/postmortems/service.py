@@ -14,6 +14,7 @@ from .. import validation
 from ..access import ensure_can_see, ensure_can_write
 from ..accounts.service import user_by_email
 from ..errors import Conflict, InvalidInput, NotFound
+from ..events import PostmortemChanged, PostmortemPublished, PostmortemStarted, record_event
 from ..models import TEXT_MAX, EntryKind, Incident, Source, TimelineEntry, User, utcnow
 from ..queries import list_timeline
 from ..settings import severity_scale
@@ -75,7 +76,7 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
         # Someone started it a moment ago: one incident, one post-mortem.
         session.rollback()
         raise Conflict(f"incident {incident_id} has a post-mortem already") from None
-    record_change(session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.")
+    record_change(session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.", milestone="started")
     session.commit()
     return postmortem
 
@@ -233,7 +234,7 @@ def publish_postmortem(
     ]
     postmortem.status = ReviewStatus.PUBLISHED
     postmortem.published_at = utcnow()
-    record_change(session, postmortem, actor, "status", f"Published ({len(findings)} finding(s) acknowledged).")
+    record_change(session, postmortem, actor, "status", f"Published ({len(findings)} finding(s) acknowledged).", milestone="published")
     session.commit()
     return postmortem
 
@@ -294,8 +295,15 @@ def record_change(
     summary: str,
     before: str | None = None,
     after: str | None = None,
+    *,
+    milestone: str = "",
 ) -> None:
-    """Log a change to the review in its history, without committing (the use case commits)."""
+    """Log a change to the review in its history and emit its event, without committing (the use case commits).
+
+    Starting and publishing (milestone "started", "published") are events of their own; every
+    other change is a PostmortemChanged naming its subject (a section, the factors, an action
+    item, the review, the status).
+    """
     now = utcnow()
     postmortem.updated_at = now
     postmortem.version += 1
@@ -310,6 +318,11 @@ def record_change(
             after=after,
         )
     )
+    ids = {"postmortem_id": postmortem.id, "incident_id": postmortem.incident_id, "actor_id": actor.id}
+    event = {"started": PostmortemStarted(**ids), "published": PostmortemPublished(**ids)}.get(
+        milestone, PostmortemChanged(**ids, what=subject)
+    )
+    record_event(session, event)
 
 
 def known_person(session: Session, email: str, *, field: str) -> User:
