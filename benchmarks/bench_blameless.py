@@ -29,8 +29,10 @@ def main() -> None:
     people, cases = load()
     result = score()
     print(f"labelled corpus: {len(cases)} sentences ({sum(r == 'neutral' for r, _ in cases)} neutral)")
-    print(f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
-          f"(true positives {result.true_positives}, false alarms {result.false_positives}, misses {result.false_negatives})")
+    print(
+        f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
+        f"(true positives {result.true_positives}, false alarms {result.false_positives}, misses {result.false_negatives})"
+    )
     for sentence in result.false_alarms:
         print(f"  false alarm: {sentence}")
     for sentence in result.misses:
@@ -54,7 +56,9 @@ def main() -> None:
         started = time.perf_counter()
         check_language(text, people=people + [f"Person {n}" for n in range(300)])
         timings.append((time.perf_counter() - started) * 1000)
-    print(f"50,000 characters with 306 known names: median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms")
+    print(
+        f"50,000 characters with 306 known names: median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -128,7 +128,9 @@ def report(backend: str, label: str, samples: list[float]) -> None:
     ordered = sorted(samples)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
     verdict = "ok" if p95 < 20 else "OVER TARGET"
-    print(f"{backend:10} {label:34} p50 {statistics.median(ordered):6.2f} ms   p95 {p95:6.2f} ms   ({len(ordered)} requests, {verdict})")
+    print(
+        f"{backend:10} {label:34} p50 {statistics.median(ordered):6.2f} ms   p95 {p95:6.2f} ms   ({len(ordered)} requests, {verdict})"
+    )
 
 
 def run(backend: str, url: str, incidents: int, requests: int) -> None:
@@ -145,7 +147,12 @@ def run(backend: str, url: str, incidents: int, requests: int) -> None:
         assert response.status_code == status, response.get_data(as_text=True)
 
     def declare(n: int) -> None:
-        ok(client.post("/api/incidents", json={"title": f"bench {n}", "severity": "SEV3", "services": ["edge"]}, headers=auth), 201)
+        ok(
+            client.post(
+                "/api/incidents", json={"title": f"bench {n}", "severity": "SEV3", "services": ["edge"]}, headers=auth
+            ),
+            201,
+        )
 
     append_to = f"/api/incidents/{incidents - 1}/timeline"
 
@@ -183,6 +190,7 @@ def main() -> None:
     if args.backend in ("postgres", "both"):
         with postgres_databases() as (url,):
             run("postgres", url, args.incidents, args.requests)
+
 
 if __name__ == "__main__":
     main()

@@ -143,10 +143,17 @@ def pagerduty_incident(rng: random.Random, number: int, base: datetime) -> list[
     incident_id = f"QBENCH{number:07d}"
     created = base + timedelta(seconds=number)
     data = {
-        "id": incident_id, "type": "incident", "html_url": f"https://acme.pagerduty.com/incidents/{incident_id}",
-        "number": number, "status": "triggered", "incident_key": f"key-{number}", "created_at": iso(created),
-        "title": f"Checkout errors {number}", "service": {"summary": f"svc-{number % 40}", "type": "service_reference"},
-        "priority": None, "urgency": rng.choice(["high", "low"]),
+        "id": incident_id,
+        "type": "incident",
+        "html_url": f"https://acme.pagerduty.com/incidents/{incident_id}",
+        "number": number,
+        "status": "triggered",
+        "incident_key": f"key-{number}",
+        "created_at": iso(created),
+        "title": f"Checkout errors {number}",
+        "service": {"summary": f"svc-{number % 40}", "type": "service_reference"},
+        "priority": None,
+        "urgency": rng.choice(["high", "low"]),
     }
     user = {"summary": "Bob Oncall", "type": "user_reference", "id": "PBOB"}
     events = [
@@ -157,9 +164,17 @@ def pagerduty_incident(rng: random.Random, number: int, base: datetime) -> list[
     ]
     sends = []
     for n, (event_type, event_data) in enumerate(events):
-        event = {"event": {"id": f"EV{number:07d}{n}", "event_type": event_type, "resource_type": "incident",
-                           "occurred_at": iso(created + timedelta(seconds=30 * n)), "agent": user, "client": None,
-                           "data": event_data}}
+        event = {
+            "event": {
+                "id": f"EV{number:07d}{n}",
+                "event_type": event_type,
+                "resource_type": "incident",
+                "occurred_at": iso(created + timedelta(seconds=30 * n)),
+                "agent": user,
+                "client": None,
+                "data": event_data,
+            }
+        }
         body = json.dumps(event).encode()
         signature = "v1=" + hmac.new(PD_SECRET.encode(), body, hashlib.sha256).hexdigest()
         headers = {"X-PagerDuty-Signature": signature, "X-Webhook-Id": str(uuid.uuid4())}
@@ -220,10 +235,28 @@ def free_port() -> int:
 def gunicorn(target: str, url: str, workers: int, threads: int, *extra: str) -> Iterator[str]:
     """Serve target on a free loopback port; stop it (by its pid) afterwards."""
     port = free_port()
-    env = {**os.environ, "KINTSUGI_DATABASE_URL": url, "KINTSUGI_SECRET_KEY": "bench",
-           "KINTSUGI_ALERTMANAGER_TOKEN": AM_TOKEN, "KINTSUGI_PAGERDUTY_WEBHOOK_SECRETS": PD_SECRET}
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", *extra, target]
+    env = {
+        **os.environ,
+        "KINTSUGI_DATABASE_URL": url,
+        "KINTSUGI_SECRET_KEY": "bench",
+        "KINTSUGI_ALERTMANAGER_TOKEN": AM_TOKEN,
+        "KINTSUGI_PAGERDUTY_WEBHOOK_SECRETS": PD_SECRET,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        *extra,
+        target,
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -257,8 +290,12 @@ def storm(base: str, sends: list[Send], ceiling: bool = False) -> Outcome:
             path = "/store" if ceiling else send.path
             started = time.perf_counter()
             try:
-                answer = http.post(base + path, data=send.body,
-                                   headers={"Content-Type": "application/json", **send.headers}, timeout=60)
+                answer = http.post(
+                    base + path,
+                    data=send.body,
+                    headers={"Content-Type": "application/json", **send.headers},
+                    timeout=60,
+                )
                 latencies.append(time.perf_counter() - started)
                 status = answer.json().get("status", "?") if answer.status_code < 300 else str(answer.status_code)
             except requests.RequestException as exc:
@@ -306,13 +343,17 @@ class Responder:
             if self.stop.is_set():
                 return
             started = time.perf_counter()
-            declared = http.post(f"{self.base}/api/incidents", json={"title": "Checkout slow", "severity": "SEV2"},
-                                 timeout=60)
+            declared = http.post(
+                f"{self.base}/api/incidents", json={"title": "Checkout slow", "severity": "SEV2"}, timeout=60
+            )
             if declared.status_code != 201:
                 self.failures[f"declare {declared.status_code}"] += 1
             else:
-                entry = http.post(f"{self.base}/api/incidents/{declared.json()['id']}/timeline",
-                                  json={"text": "Rolled back the deploy"}, timeout=60)
+                entry = http.post(
+                    f"{self.base}/api/incidents/{declared.json()['id']}/timeline",
+                    json={"text": "Rolled back the deploy"},
+                    timeout=60,
+                )
                 if entry.status_code == 201:
                     self.latencies.append(time.perf_counter() - started)
                 else:
@@ -351,8 +392,9 @@ def run(backend: str, urls: tuple[str, str], workload: Workload, workers: int, t
     ours, ceiling = Outcome(seconds=0.0), Outcome(seconds=0.0)
     with (
         gunicorn("app:create_app()", app_url, workers, threads) as base,
-        gunicorn("ceiling_app:create_app()", ceiling_url, workers, threads, "--pythonpath", str(ROOT / "benchmarks"))
-        as ceiling_base,
+        gunicorn(
+            "ceiling_app:create_app()", ceiling_url, workers, threads, "--pythonpath", str(ROOT / "benchmarks")
+        ) as ceiling_base,
         Responder(base, token) as responder,
     ):
         for start in range(0, len(workload.sends), chunk):
@@ -364,34 +406,48 @@ def run(backend: str, urls: tuple[str, str], workload: Workload, workers: int, t
     with engine.connect() as connection:
         stored = connection.scalar(select(func.count()).select_from(Delivery)) or 0
         occurrences = connection.scalar(select(func.count()).select_from(AlertOccurrence)) or 0
-        incidents = connection.scalar(
-            select(func.count()).select_from(Incident).where(Incident.declared_by_id.is_(None))
-        ) or 0
+        incidents = (
+            connection.scalar(select(func.count()).select_from(Incident).where(Incident.declared_by_id.is_(None))) or 0
+        )
         entries = connection.scalar(select(func.count()).select_from(TimelineEntry)) or 0
     engine.dispose()
 
     total = len(workload.sends)
     rate, ceiling_rate = total / ours.seconds, total / ceiling.seconds
     duplicates = ours.statuses.get("duplicate", 0)
-    lost = total - sum(n for s, n in ours.statuses.items() if s in ("applied", "ignored", "duplicate", "undecipherable"))
-    print(f"\n== {backend}: {total} deliveries from {SENDERS} senders; gunicorn {workers} workers x {threads} threads; "
-          f"turns of {chunk} ==")
-    print(f"kintsugi  {rate:8.0f} deliveries/s   p50 {percentile(ours.latencies, 0.5):6.1f} ms   "
-          f"p99 {percentile(ours.latencies, 0.99):6.1f} ms   answers {dict(ours.statuses)}")
-    print(f"ceiling   {ceiling_rate:8.0f} deliveries/s   p50 {percentile(ceiling.latencies, 0.5):6.1f} ms   "
-          f"p99 {percentile(ceiling.latencies, 0.99):6.1f} ms   answers {dict(ceiling.statuses)}")
+    lost = total - sum(
+        n for s, n in ours.statuses.items() if s in ("applied", "ignored", "duplicate", "undecipherable")
+    )
+    print(
+        f"\n== {backend}: {total} deliveries from {SENDERS} senders; gunicorn {workers} workers x {threads} threads; "
+        f"turns of {chunk} =="
+    )
+    print(
+        f"kintsugi  {rate:8.0f} deliveries/s   p50 {percentile(ours.latencies, 0.5):6.1f} ms   "
+        f"p99 {percentile(ours.latencies, 0.99):6.1f} ms   answers {dict(ours.statuses)}"
+    )
+    print(
+        f"ceiling   {ceiling_rate:8.0f} deliveries/s   p50 {percentile(ceiling.latencies, 0.5):6.1f} ms   "
+        f"p99 {percentile(ceiling.latencies, 0.99):6.1f} ms   answers {dict(ceiling.statuses)}"
+    )
     print(f"fraction of the ceiling: {rate / ceiling_rate:.2f}")
-    print(f"stored {stored} + duplicates {duplicates} = {stored + duplicates} of {total} sent "
-          f"({workload.unique} unique): {'OK' if stored == workload.unique and stored + duplicates == total else 'MISMATCH'}")
+    print(
+        f"stored {stored} + duplicates {duplicates} = {stored + duplicates} of {total} sent "
+        f"({workload.unique} unique): {'OK' if stored == workload.unique and stored + duplicates == total else 'MISMATCH'}"
+    )
     if responder.latencies:
-        print(f"a responder meanwhile: {len(responder.latencies)} incidents declared with a first entry, "
-              f"p50 {percentile(responder.latencies, 0.5):.1f} ms, slowest {max(responder.latencies) * 1000:.1f} ms "
-              f"(two requests each); failures {dict(responder.failures) or 'none'}")
+        print(
+            f"a responder meanwhile: {len(responder.latencies)} incidents declared with a first entry, "
+            f"p50 {percentile(responder.latencies, 0.5):.1f} ms, slowest {max(responder.latencies) * 1000:.1f} ms "
+            f"(two requests each); failures {dict(responder.failures) or 'none'}"
+        )
     else:
         print(f"a responder meanwhile: nothing went through; failures {dict(responder.failures)}")
-    print(f"alert occurrences {occurrences} of {workload.occurrences} reported: "
-          f"{'OK' if occurrences == workload.occurrences else 'MISMATCH'}; lost {lost}; "
-          f"{incidents} incidents declared by alerts, {entries} timeline entries in all")
+    print(
+        f"alert occurrences {occurrences} of {workload.occurrences} reported: "
+        f"{'OK' if occurrences == workload.occurrences else 'MISMATCH'}; lost {lost}; "
+        f"{incidents} incidents declared by alerts, {entries} timeline entries in all"
+    )
 
 
 def main() -> None:
@@ -414,6 +470,7 @@ def main() -> None:
     if args.backend in ("postgres", "both"):
         with postgres_databases(2) as (app_url, ceiling_url):
             run("postgres", (app_url, ceiling_url), workload, workers, args.threads, args.chunk)
+
 
 if __name__ == "__main__":
     main()

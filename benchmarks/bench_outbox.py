@@ -64,7 +64,9 @@ def run(backend: str, url: str, events: int) -> None:
     assert worker.totals.applied == events and left.pending == 0 and left.applied == events, (worker.totals, left)
     rate = events / drained
     verdict = "meets" if rate >= TARGET else "MISSES"
-    print(f"{backend:10} one worker drained {events:,} events in {drained:.2f} s: {rate:,.0f} events/s ({verdict} the {TARGET:,}/s target)")
+    print(
+        f"{backend:10} one worker drained {events:,} events in {drained:.2f} s: {rate:,.0f} events/s ({verdict} the {TARGET:,}/s target)"
+    )
     engine.dispose()
 
 

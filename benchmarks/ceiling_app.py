@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from incidents.database import build_engine, writer_turns_of
 
 metadata = MetaData()
-rows = Table("ceiling_rows", metadata, Column("id", Integer, primary_key=True), Column("body", LargeBinary, nullable=False))
+rows = Table(
+    "ceiling_rows", metadata, Column("id", Integer, primary_key=True), Column("body", LargeBinary, nullable=False)
+)
 
 
 def create_app() -> Flask:

@@ -13,20 +13,14 @@ def visible_to(viewer: User) -> ColumnElement[bool]:
     if viewer.is_admin:
         return true()
     participates = exists(
-        select(RoleAssignment.id).where(
-            RoleAssignment.incident_id == Incident.id, RoleAssignment.user_id == viewer.id
-        )
+        select(RoleAssignment.id).where(RoleAssignment.incident_id == Incident.id, RoleAssignment.user_id == viewer.id)
     )
     return or_(Incident.visibility == Visibility.OPEN, participates)
 
 
 def can_see(incident: Incident, viewer: User) -> bool:
     """Whether the viewer may see the incident at all."""
-    return (
-        viewer.is_admin
-        or incident.visibility is Visibility.OPEN
-        or incident.is_participant(viewer)
-    )
+    return viewer.is_admin or incident.visibility is Visibility.OPEN or incident.is_participant(viewer)
 
 
 def ensure_can_see(incident: Incident | None, viewer: User, incident_id: int) -> Incident:

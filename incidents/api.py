@@ -26,9 +26,7 @@ def _authenticate() -> None:
 def declare() -> tuple[Response, int]:
     """Declare an incident."""
     body = schemas.parse_json(schemas.DeclareIncident, request.get_data())
-    incident = service.declare_incident(
-        get_session(), actor=api_actor(), source=Source.API, **body.model_dump()
-    )
+    incident = service.declare_incident(get_session(), actor=api_actor(), source=Source.API, **body.model_dump())
     return jsonify(incident_json(incident)), 201
 
 
@@ -57,9 +55,7 @@ def list_incidents() -> Response:
         limit=query.limit,
         sort=query.sort,
     )
-    return jsonify(
-        incidents=[incident_json(i) for i in page.incidents], next_cursor=page.next_cursor
-    )
+    return jsonify(incidents=[incident_json(i) for i in page.incidents], next_cursor=page.next_cursor)
 
 
 @bp.get("/incidents/<int:incident_id>")

@@ -179,9 +179,7 @@ def from_payload(type_name: str, payload: Mapping[str, Any]) -> Event:
     cls = event_class(type_name)
     hints = _field_types(cls)
     if set(payload) != set(hints):
-        raise EventError(
-            f"{type_name} payload has fields {sorted(payload)}, expected {sorted(hints)}"
-        )
+        raise EventError(f"{type_name} payload has fields {sorted(payload)}, expected {sorted(hints)}")
     try:
         return cls(**{name: _revive(hints[name], value) for name, value in payload.items()})
     except (TypeError, ValueError) as exc:
@@ -284,17 +282,22 @@ def record_event(session: Session, event: Event) -> None:
     """
     subscriptions: Subscriptions | None = session.info.get(SUBSCRIPTIONS)
     if subscriptions is None:
-        raise RuntimeError(
-            "this session has no subscriptions: open it through the app's session factory (get_session)"
-        )
+        raise RuntimeError("this session has no subscriptions: open it through the app's session factory (get_session)")
     names = subscriptions.handler_names(event.type)
     if not names:
         return
     payload = to_payload(event)
     now = utcnow()
     rows = [
-        {"event_type": event.type, "payload": payload, "handler": name, "state": PENDING,
-         "created_at": now, "available_at": now, "attempts": 0}
+        {
+            "event_type": event.type,
+            "payload": payload,
+            "handler": name,
+            "state": PENDING,
+            "created_at": now,
+            "available_at": now,
+            "attempts": 0,
+        }
         for name in names
     ]
     # Core, not the ORM's bulk insert: a third of the cost, and nothing here needs identities.

@@ -84,7 +84,9 @@ class DeclareForm(FlaskForm):
 class EntryForm(FlaskForm):
     text = TextAreaField("What happened (Markdown)", validators=[DataRequired(), Length(max=TEXT_MAX)])
     occurred_at = _when("Occurred at")
-    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.value.replace("_", " ")) for k in EntryKind], default="note")
+    kind = SelectField(
+        "Kind", choices=[SelectChoice(k.value, k.value.replace("_", " ")) for k in EntryKind], default="note"
+    )
     evidence_url = URLField("Evidence link (dashboard, chat permalink)", validators=[Optional(), Length(max=URL_MAX)])
     is_key_moment = BooleanField("Key moment")
 
@@ -144,5 +146,3 @@ class CorrectEntryForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only needs the CSRF token (delete, revoke)."""
-
-

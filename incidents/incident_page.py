@@ -43,7 +43,9 @@ def running_durations(incident: Incident) -> dict[str, str]:
 def roles_form(incident: Incident | None = None) -> RolesForm:
     """The roles form: bound to what was posted, or (given the incident) showing who holds each role."""
     form = RolesForm() if incident is None else RolesForm(formdata=None)
-    people = [SelectChoice("", "— nobody —")] + [SelectChoice(u.email, u.name) for u in queries.active_users(get_session())]
+    people = [SelectChoice("", "— nobody —")] + [
+        SelectChoice(u.email, u.name) for u in queries.active_users(get_session())
+    ]
     for role in SINGLE_HOLDER_ROLES:
         getattr(form, role.value).choices = people
     form.participants.choices = people[1:]

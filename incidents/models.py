@@ -225,9 +225,7 @@ def key_time_conflicts(times: dict[str, datetime | None]) -> list[tuple[str, str
     return [
         (first, second)
         for first, second in KEY_TIME_ORDER
-        if times.get(first) is not None
-        and times.get(second) is not None
-        and times[second] < times[first]  # type: ignore[operator]
+        if times.get(first) is not None and times.get(second) is not None and times[second] < times[first]  # type: ignore[operator]
     ]
 
 
@@ -375,9 +373,7 @@ class TimelineEntryRevision(Base):
     __tablename__ = "timeline_entry_revisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(
-        ForeignKey("timeline_entries.id", ondelete="CASCADE"), index=True
-    )
+    entry_id: Mapped[int] = mapped_column(ForeignKey("timeline_entries.id", ondelete="CASCADE"), index=True)
     change: Mapped[RevisionChange] = mapped_column(enum_column(RevisionChange))
     revised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -385,5 +381,3 @@ class TimelineEntryRevision(Base):
 
     entry: Mapped[TimelineEntry] = relationship(back_populates="revisions")
     revised_by: Mapped[User | None] = relationship()
-
-

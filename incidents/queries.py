@@ -224,9 +224,7 @@ def all_users(session: Session, *, viewer: User) -> list[User]:
 
 def tokens_of(session: Session, *, user_id: int) -> list[ApiToken]:
     """A user's API tokens, newest first."""
-    return list(
-        session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()))
-    )
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())))
 
 
 def _sort_keys(sort: str) -> list[tuple[Any, bool]]:

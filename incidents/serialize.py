@@ -22,8 +22,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
     """An incident with its key times, durations in seconds, labels and roles."""
     durations = incident.durations()
     roles: dict[str, Any] = {
-        role.value: next((user_json(u) for u in incident.holders(role)), None)
-        for role in SINGLE_HOLDER_ROLES
+        role.value: next((user_json(u) for u in incident.holders(role)), None) for role in SINGLE_HOLDER_ROLES
     }
     roles["participants"] = [user_json(u) for u in incident.holders(IncidentRole.PARTICIPANT)]
     return {
@@ -38,10 +37,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "closed_at": iso(incident.closed_at),
         "declared_at": iso(incident.declared_at),
         "updated_at": iso(incident.updated_at),
-        "durations": {
-            name: value.total_seconds() if value is not None else None
-            for name, value in durations.items()
-        },
+        "durations": {name: value.total_seconds() if value is not None else None for name, value in durations.items()},
         "services": incident.label_values(LabelKind.SERVICE),
         "teams": incident.label_values(LabelKind.TEAM),
         "tags": incident.label_values(LabelKind.TAG),

@@ -142,7 +142,10 @@ def declare(
             commanded += f" (the routing rule names {unknown_commander}, who has no active account)"
         note = f"Declared a {incident.severity} incident{' ' + because if because else ''}; {commanded}."
     _record_change(session, incident, actor, source, [(note, now)], external_id=external_id)
-    record_event(session, IncidentDeclared(incident_id=incident.id, actor_id=actor_id(actor), actor_name=actor.name, source=source.value))
+    record_event(
+        session,
+        IncidentDeclared(incident_id=incident.id, actor_id=actor_id(actor), actor_name=actor.name, source=source.value),
+    )
     return incident
 
 
@@ -226,7 +229,10 @@ def take_command(session: Session, *, actor: User, incident_id: int) -> Incident
     ensure_can_write(actor)
     incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
     if incident.holders(IncidentRole.COMMANDER):
-        raise Conflict(f"{incident.holders(IncidentRole.COMMANDER)[0].name} commands this incident already", field="roles.commander")
+        raise Conflict(
+            f"{incident.holders(IncidentRole.COMMANDER)[0].name} commands this incident already",
+            field="roles.commander",
+        )
     change(session, incident, actor=actor, source=Source.WEB, changes={})
     session.commit()
     return incident

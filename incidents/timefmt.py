@@ -40,9 +40,7 @@ def from_wall_clock(value: datetime, zone: str, *, field: str) -> datetime:
     aware = value.replace(tzinfo=tz)
     round_trip = aware.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None)
     if round_trip != value:
-        raise InvalidInput(
-            f"{value:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it)", field=field
-        )
+        raise InvalidInput(f"{value:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it)", field=field)
     return aware.astimezone(timezone.utc)
 
 

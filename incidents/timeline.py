@@ -74,7 +74,9 @@ def record_timeline_entry(
     session.add(entry)
     try:
         session.flush()
-        record_event(session, TimelineEntriesRecorded(incident_id=incident.id, entry_ids=(entry.id,), source=source.value))
+        record_event(
+            session, TimelineEntriesRecorded(incident_id=incident.id, entry_ids=(entry.id,), source=source.value)
+        )
         if not incident.holders(IncidentRole.COMMANDER):
             # The first person to act on an incident nobody commands (an alert declared it) takes command.
             change(session, incident, actor=actor, source=source, changes={})
@@ -121,18 +123,14 @@ def correct_timeline_entry(
     now = utcnow()
     entry.edited_at = now
     entry.revisions.append(
-        TimelineEntryRevision(
-            change=RevisionChange.CORRECTION, revised_at=now, revised_by_id=actor.id, before=before
-        )
+        TimelineEntryRevision(change=RevisionChange.CORRECTION, revised_at=now, revised_by_id=actor.id, before=before)
     )
     record_event(session, TimelineEntryCorrected(incident_id=incident_id, entry_id=entry.id, actor_id=actor.id))
     session.commit()
     return entry
 
 
-def delete_timeline_entry(
-    session: Session, *, actor: User, incident_id: int, entry_id: int
-) -> TimelineEntry:
+def delete_timeline_entry(session: Session, *, actor: User, incident_id: int, entry_id: int) -> TimelineEntry:
     """Hide an entry from the timeline; it stays stored with who deleted it and when."""
     ensure_can_write(actor)
     entry = _entry(session, actor, incident_id, entry_id)
@@ -159,13 +157,9 @@ def _entry(session: Session, actor: User, incident_id: int, entry_id: int) -> Ti
     return entry
 
 
-def _by_external_id(
-    session: Session, source: Source, external_id: str, incident_id: int
-) -> TimelineEntry | None:
+def _by_external_id(session: Session, source: Source, external_id: str, incident_id: int) -> TimelineEntry | None:
     existing = session.scalar(
-        select(TimelineEntry).where(
-            TimelineEntry.source == source, TimelineEntry.external_id == external_id
-        )
+        select(TimelineEntry).where(TimelineEntry.source == source, TimelineEntry.external_id == external_id)
     )
     if existing is not None and existing.incident_id != incident_id:
         raise Conflict(

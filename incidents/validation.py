@@ -21,9 +21,7 @@ def text(value: str, *, field: str, limit: int, required: bool = False) -> str:
     if required and not value:
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(value) > limit:
-        raise InvalidInput(
-            f"{field} must be at most {limit} characters (got {len(value)})", field=field
-        )
+        raise InvalidInput(f"{field} must be at most {limit} characters (got {len(value)})", field=field)
     return value
 
 

@@ -38,6 +38,7 @@ def edit(incident_id: int, entry_id: int) -> str:
         confirm_form=ConfirmForm(formdata=None),
         # Alerts and detections usually mark detection; anything else, most often, mitigation.
         mark_form=MarkEntryForm(
-            formdata=None, key_time="detected_at" if entry.kind in (EntryKind.ALERT, EntryKind.DETECTION) else "mitigated_at"
+            formdata=None,
+            key_time="detected_at" if entry.kind in (EntryKind.ALERT, EntryKind.DETECTION) else "mitigated_at",
         ),
     )

@@ -176,7 +176,9 @@ def take_command(incident_id: int) -> Response | Page:
 
 
 def _update(incident_id: int, **changes: Any) -> Incident:
-    return service.update_incident(get_session(), actor=current_user, incident_id=incident_id, source=Source.WEB, **changes)
+    return service.update_incident(
+        get_session(), actor=current_user, incident_id=incident_id, source=Source.WEB, **changes
+    )
 
 
 def _act(incident_id: int, form: Any, action: Callable[[], Any], *, anchor: str = "", **forms: Any) -> Response | Page:

@@ -86,7 +86,9 @@ def _rule(item: Any, n: int, origin: str, scale: list[str]) -> RoutingRule:
     if not isinstance(mitigate, bool):
         raise RulesError(f"{where}: mitigate_when_resolved must be true or false")
     commander = item.get("commander")
-    if commander is not None and (not isinstance(commander, str) or "@" not in commander or action is not RouteAction.DECLARE):
+    if commander is not None and (
+        not isinstance(commander, str) or "@" not in commander or action is not RouteAction.DECLARE
+    ):
         raise RulesError(f"{where}: commander must be the email of a person, on a rule that declares")
     return RoutingRule(
         commander=commander.strip() if commander else None,

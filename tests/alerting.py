@@ -53,7 +53,9 @@ def am_alert(
     }
 
 
-def am_notification(*alerts: dict[str, Any], group_key: str = '{}:{alertname="HighErrorRate", service="checkout"}') -> dict[str, Any]:
+def am_notification(
+    *alerts: dict[str, Any], group_key: str = '{}:{alertname="HighErrorRate", service="checkout"}'
+) -> dict[str, Any]:
     """A version 4 webhook notification of a group."""
     firing = any(a["status"] == "firing" for a in alerts)
     return {
@@ -163,7 +165,9 @@ def pd_event(
     }
 
 
-def pd_post(client: Any, payload: Any, *, secret: str = PD_SECRET, webhook_id: str | None = None, signature: str | None = None) -> Any:
+def pd_post(
+    client: Any, payload: Any, *, secret: str = PD_SECRET, webhook_id: str | None = None, signature: str | None = None
+) -> Any:
     """Deliver to /integrations/pagerduty, signed as PagerDuty signs: v1=HMAC-SHA256 of the raw body."""
     import hashlib
     import hmac
@@ -208,8 +212,13 @@ def og_action(
         "priority": priority,
         **alert,
     }
-    return {"action": action, "alert": body, "source": {"name": "", "type": "web"},
-            "integrationId": "0a9b8c7d", "integrationName": "Kintsugi"}
+    return {
+        "action": action,
+        "alert": body,
+        "source": {"name": "", "type": "web"},
+        "integrationId": "0a9b8c7d",
+        "integrationName": "Kintsugi",
+    }
 
 
 def og_post(client: Any, payload: Any, token: str = OG_TOKEN) -> Any:

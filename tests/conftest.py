@@ -195,9 +195,9 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, next_url:
 
 def make_user(app: Flask, email: str, role: Role = Role.RESPONDER, zone: str | None = "UTC") -> None:
     with app.app_context():
-        create_user(get_session(), email=email, name=email.split("@")[0].title(), role=role, password=PASSWORD, timezone=zone)
-
-
+        create_user(
+            get_session(), email=email, name=email.split("@")[0].title(), role=role, password=PASSWORD, timezone=zone
+        )
 
 
 def system_tool(*names: str) -> str:

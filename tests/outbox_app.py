@@ -55,7 +55,9 @@ def recorder(name: str, *, idempotent: bool = False) -> Any:
         session = get_session()
         session.execute(insert(CALLS).values(handler=name, event_key=key, pid=os.getpid()))
         if idempotent:
-            done = session.scalar(select(EFFECTS.c.event_key).where(EFFECTS.c.handler == name, EFFECTS.c.event_key == key))
+            done = session.scalar(
+                select(EFFECTS.c.event_key).where(EFFECTS.c.handler == name, EFFECTS.c.event_key == key)
+            )
             if done is None:
                 session.execute(insert(EFFECTS).values(handler=name, event_key=key))
         session.commit()
@@ -97,14 +99,18 @@ def drop_tables(engine: Engine) -> None:
 def calls(engine: Engine) -> dict[tuple[str, int], int]:
     """How many times each (handler, event key) was applied."""
     with engine.connect() as connection:
-        rows = connection.execute(select(CALLS.c.handler, CALLS.c.event_key, func.count()).group_by(CALLS.c.handler, CALLS.c.event_key))
+        rows = connection.execute(
+            select(CALLS.c.handler, CALLS.c.event_key, func.count()).group_by(CALLS.c.handler, CALLS.c.event_key)
+        )
         return {(handler, key): count for handler, key, count in rows}
 
 
 def effects(engine: Engine) -> list[tuple[str, int]]:
     """The idempotent handler's effects, in order."""
     with engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(select(EFFECTS).order_by(EFFECTS.c.handler, EFFECTS.c.event_key))]  # type: ignore[misc]
+        return [
+            tuple(row) for row in connection.execute(select(EFFECTS).order_by(EFFECTS.c.handler, EFFECTS.c.event_key))
+        ]  # type: ignore[misc]
 
 
 def pids(engine: Engine) -> set[int]:

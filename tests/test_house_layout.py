@@ -41,7 +41,9 @@ def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     """Module -> the project's modules it imports, over every package and sub-package."""
     files = [p for package in PACKAGES for p in (root / package).rglob("*.py")]
     modules = {module_name(p, root): p for p in files}
-    return {name: {m for m in imported_modules(path, root) if m in modules and m != name} for name, path in modules.items()}
+    return {
+        name: {m for m in imported_modules(path, root) if m in modules and m != name} for name, path in modules.items()
+    }
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -83,7 +85,9 @@ def is_package_face(name: str) -> bool:
 
 def test_incidents_imports_neither_search_nor_integrations() -> None:
     offenders = {
-        str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path) if m.split(".")[0] in ("search", "integrations"))
+        str(path.relative_to(ROOT)): sorted(
+            m for m in imported_modules(path) if m.split(".")[0] in ("search", "integrations")
+        )
         for path in (ROOT / "incidents").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
@@ -104,7 +108,10 @@ def test_the_circle_check_sees_a_circle(tmp_path: Path) -> None:
     (package / "models.py").write_text("from .rooms import models as room_models\n")
     (package / "rooms" / "models.py").write_text("from ..models import Base\n")
     (package / "apart.py").write_text("import json\n")
-    graph = {name: {t for t in targets if not t.endswith(("incidents", "rooms"))} for name, targets in import_graph(tmp_path).items()}
+    graph = {
+        name: {t for t in targets if not t.endswith(("incidents", "rooms"))}
+        for name, targets in import_graph(tmp_path).items()
+    }
     assert circles(graph) == [["incidents.models", "incidents.rooms.models"]]
 
 
@@ -112,13 +119,17 @@ def test_views_import_no_other_views() -> None:
     def is_view(name: str) -> bool:
         return name.rsplit(".", 1)[-1].startswith("views")
 
-    offenders = {name: sorted(t for t in targets if is_view(t)) for name, targets in import_graph().items() if is_view(name)}
+    offenders = {
+        name: sorted(t for t in targets if is_view(t)) for name, targets in import_graph().items() if is_view(name)
+    }
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
 def test_integrations_import_no_views_of_incidents() -> None:
     offenders = {
-        name: sorted(t for t in targets if t.startswith("incidents.") and t.rsplit(".", 1)[-1].startswith(("views", "api")))
+        name: sorted(
+            t for t in targets if t.startswith("incidents.") and t.rsplit(".", 1)[-1].startswith(("views", "api"))
+        )
         for name, targets in import_graph().items()
         if name.startswith("integrations")
     }

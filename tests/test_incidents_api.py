@@ -70,9 +70,7 @@ def test_durations_follow_the_key_times(responder: Caller) -> None:
 
 def test_key_times_out_of_order_are_refused_naming_both_fields(responder: Caller) -> None:
     base = datetime.now(timezone.utc) - timedelta(hours=2)
-    incident = declare(
-        responder, started_at=base.isoformat(), detected_at=(base + timedelta(minutes=1)).isoformat()
-    )
+    incident = declare(responder, started_at=base.isoformat(), detected_at=(base + timedelta(minutes=1)).isoformat())
     response = responder.patch(
         f"/api/incidents/{incident['id']}", {"detected_at": (base - timedelta(minutes=1)).isoformat()}
     )

@@ -85,7 +85,10 @@ def test_sql_and_html_metacharacters_are_stored_verbatim(responder: Caller) -> N
     assert [i["id"] for i in found] == [incident["id"]]
     assert responder.get("/api/incidents", query_string={"q": "%"}).get_json()["incidents"][0]["id"] == incident["id"]
     assert responder.get("/api/incidents", query_string={"q": "zz%"}).get_json()["incidents"] == []
-    assert responder.get("/api/incidents", query_string={"service": "a'b\"c"}).get_json()["incidents"][0]["id"] == incident["id"]
+    assert (
+        responder.get("/api/incidents", query_string={"service": "a'b\"c"}).get_json()["incidents"][0]["id"]
+        == incident["id"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,4 +166,8 @@ def test_unknown_routes_and_methods_answer_json(responder: Caller) -> None:
 def test_entry_time_in_the_future_is_refused(responder: Caller) -> None:
     incident = declare(responder)
     later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
-    assert_error(responder.post(f"/api/incidents/{incident['id']}/timeline", {"text": "x", "occurred_at": later}), 422, "occurred_at")
+    assert_error(
+        responder.post(f"/api/incidents/{incident['id']}/timeline", {"text": "x", "occurred_at": later}),
+        422,
+        "occurred_at",
+    )

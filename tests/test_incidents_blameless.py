@@ -71,7 +71,12 @@ def test_the_api_lints_text_with_the_organisations_names(make_caller: Any) -> No
 
 def test_the_api_refuses_what_it_cannot_read(make_caller: Any, client: Any) -> None:
     caller = make_caller("viewer")
-    for body, field in [({}, "text"), ({"text": 5}, "text"), ({"text": "x" * 200_001}, "text"), ({"text": "ok", "more": 1}, "more")]:
+    for body, field in [
+        ({}, "text"),
+        ({"text": 5}, "text"),
+        ({"text": "x" * 200_001}, "text"),
+        ({"text": "ok", "more": 1}, "more"),
+    ]:
         response = caller.post("/api/lint", body)
         assert response.status_code == 400, body
         assert response.get_json()["error"]["field"] == field

@@ -155,7 +155,10 @@ def test_main_pages_have_no_serious_accessibility_violations(app: Flask, chromiu
     add_entry(page, "Index lag at **40 minutes**", "2026-11-20T10:00", "detection")
     # An alert declares incident 2, so the alerts admin page and the incident's Alerts section have rows.
     app.config["ALERTMANAGER_TOKEN"] = AM_TOKEN
-    assert am_post(app.test_client(), am_notification(am_alert(), am_alert("LatencyHigh", fingerprint="f2"))).status_code == 200
+    assert (
+        am_post(app.test_client(), am_notification(am_alert(), am_alert("LatencyHigh", fingerprint="f2"))).status_code
+        == 200
+    )
     for name, path in [
         ("home", "/"),
         ("list", "/incidents"),
@@ -198,7 +201,10 @@ def test_core_flow_without_javascript_and_on_a_phone(app: Flask, chromium: Any, 
     page.get_by_label("Severity").select_option("SEV1")
     submit(page, page.get_by_role("button", name="Declare"))
     add_entry(page, "Paged the identity team", "2026-07-01T09:15", "communication")
-    assert page.locator("ol.timeline li", has_text="Paged the identity team").locator("time").inner_text() == "09:15:00 WEST"
+    assert (
+        page.locator("ol.timeline li", has_text="Paged the identity team").locator("time").inner_text()
+        == "09:15:00 WEST"
+    )
     page.get_by_label("Status", exact=True).select_option("mitigated")
     submit(page, page.get_by_role("button", name="Set status"))
     assert "mitigated" in text_of(page, ".incident-head .facts")

@@ -26,7 +26,9 @@ def pager_app(app: Flask) -> Flask:
 
 
 def use_rules(app: Flask, configured: list[dict[str, Any]]) -> None:
-    app.extensions[receiving.RULES] = rules.load_rules({"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]})
+    app.extensions[receiving.RULES] = rules.load_rules(
+        {"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]}
+    )
 
 
 def the_incident(app: Flask) -> Incident:
@@ -59,10 +61,14 @@ def test_a_persons_text_that_is_too_long_is_refused_not_cut() -> None:
     person = User(email="p@example.com", name="P", role=Role.RESPONDER)
     with pytest.raises(InvalidInput, match="title must be at most 200 characters"):
         text_of(person, "y" * 201, field="title", limit=TITLE_MAX)
-    assert text_of(Sender("Alertmanager"), "y" * 201, field="title", limit=TITLE_MAX).endswith("more characters not kept]")
+    assert text_of(Sender("Alertmanager"), "y" * 201, field="title", limit=TITLE_MAX).endswith(
+        "more characters not kept]"
+    )
 
 
-def test_an_alert_with_an_enormous_title_and_text_declares_with_both_cut_and_marked(pager_app: Flask, client: Any) -> None:
+def test_an_alert_with_an_enormous_title_and_text_declares_with_both_cut_and_marked(
+    pager_app: Flask, client: Any
+) -> None:
     alert = am_alert(summary="s" * (TEXT_MAX + 500))
     alert["annotations"]["title"] = "t" * 1000
     notification = am_notification(alert)
@@ -77,25 +83,43 @@ def test_an_alert_with_an_enormous_title_and_text_declares_with_both_cut_and_mar
     assert len(alert_entry) <= TEXT_MAX and alert_entry.endswith("more characters not kept]")
 
 
-def test_an_alert_declared_incident_has_no_commander_until_a_person_acts(pager_app: Flask, client: Any, responder: Caller) -> None:
+def test_an_alert_declared_incident_has_no_commander_until_a_person_acts(
+    pager_app: Flask, client: Any, responder: Caller
+) -> None:
     am_post(client, am_notification(am_alert()))
     assert commanders(pager_app) == []
     incident = the_incident(pager_app)
-    assert "Alertmanager: declared a SEV2 incident from HighErrorRate; nobody commands it yet." in timeline_texts(pager_app, incident.id)
+    assert "Alertmanager: declared a SEV2 incident from HighErrorRate; nobody commands it yet." in timeline_texts(
+        pager_app, incident.id
+    )
     # The first person to act on it in Kintsugi, here by writing on its timeline, takes command.
     answer = responder.post(f"/api/incidents/{incident.id}/timeline", {"text": "Looking at the checkout pods"})
     assert answer.status_code == 201
     assert commanders(pager_app) == ["riley@example.com"]
-    assert "Incident commander: nobody → Riley Responder (the first to act on it)." in timeline_texts(pager_app, incident.id)
+    assert "Incident commander: nobody → Riley Responder (the first to act on it)." in timeline_texts(
+        pager_app, incident.id
+    )
 
 
 def test_a_routing_rule_names_the_commander(pager_app: Flask, client: Any) -> None:
     make_user(pager_app, "oncall@example.com")
-    use_rules(pager_app, [{"source": "alertmanager", "match": {"severity": "critical"}, "action": "declare", "commander": "oncall@example.com"}])
+    use_rules(
+        pager_app,
+        [
+            {
+                "source": "alertmanager",
+                "match": {"severity": "critical"},
+                "action": "declare",
+                "commander": "oncall@example.com",
+            }
+        ],
+    )
     am_post(client, am_notification(am_alert()))
     assert commanders(pager_app) == ["oncall@example.com"]
     incident = the_incident(pager_app)
-    assert "Alertmanager: declared a SEV2 incident from HighErrorRate; Oncall is incident commander." in timeline_texts(pager_app, incident.id)
+    assert "Alertmanager: declared a SEV2 incident from HighErrorRate; Oncall is incident commander." in timeline_texts(
+        pager_app, incident.id
+    )
 
 
 def test_a_rule_naming_nobody_known_declares_without_a_commander(pager_app: Flask, client: Any) -> None:
@@ -134,7 +158,9 @@ def test_the_person_who_acknowledges_in_pagerduty_takes_command(pager_app: Flask
     assert commanders(pager_app) == ["bob@example.com"]
     incident = the_incident(pager_app)
     assert incident.acknowledged_at is not None
-    assert "PagerDuty: Bob Oncall acknowledged, so takes command; commander: nobody → Bob Oncall." in timeline_texts(pager_app, incident.id)
+    assert "PagerDuty: Bob Oncall acknowledged, so takes command; commander: nobody → Bob Oncall." in timeline_texts(
+        pager_app, incident.id
+    )
 
 
 def test_an_acknowledgement_by_someone_kintsugi_does_not_know_sets_the_time_only(pager_app: Flask, client: Any) -> None:
@@ -145,7 +171,9 @@ def test_an_acknowledgement_by_someone_kintsugi_does_not_know_sets_the_time_only
     assert commanders(pager_app) == []
 
 
-def test_an_acknowledgement_before_detection_leaves_the_time_unset_by_the_one_rule(pager_app: Flask, client: Any) -> None:
+def test_an_acknowledgement_before_detection_leaves_the_time_unset_by_the_one_rule(
+    pager_app: Flask, client: Any
+) -> None:
     now = datetime.now(timezone.utc)
     pd_post(client, pd_event(occurred_at=(now - timedelta(minutes=1)).isoformat()))
     # The sender's clock says it was acknowledged before it was triggered: not patched to the detection time.
@@ -218,11 +246,19 @@ def test_an_alert_declared_incident_emits_the_events_of_one_declared_on_a_page(l
     browser = listening.test_client()
     sign_in(browser, "kim@example.com")
     page = browser.get("/incidents/new").get_data(as_text=True)
-    browser.post("/incidents/new", data={"csrf_token": csrf_of(page), "title": "Checkout errors", "severity": "SEV2",
-                                         "commander": "kim@example.com", "visibility": "open"})
+    browser.post(
+        "/incidents/new",
+        data={
+            "csrf_token": csrf_of(page),
+            "title": "Checkout errors",
+            "severity": "SEV2",
+            "commander": "kim@example.com",
+            "visibility": "open",
+        },
+    )
     by_page = emitted(listening)
     am_post(client, am_notification(am_alert(service="payments")))
-    by_alert = emitted(listening)[len(by_page):]
+    by_alert = emitted(listening)[len(by_page) :]
     page_declared = [p for t, p in by_page if t == "incident.declared"]
     alert_declared = [p for t, p in by_alert if t == "incident.declared"]
     assert len(page_declared) == 1 and len(alert_declared) == 1
@@ -232,7 +268,10 @@ def test_an_alert_declared_incident_emits_the_events_of_one_declared_on_a_page(l
     assert alert_declared[0]["actor_name"] == "Alertmanager"
     # The alert's own entry is an event too, for the incident it declared.
     incident_id = alert_declared[0]["incident_id"]
-    assert ("timeline.entries_recorded", {"incident_id": incident_id, "entry_ids": [], "source": "alertmanager"}) in by_alert
+    assert (
+        "timeline.entries_recorded",
+        {"incident_id": incident_id, "entry_ids": [], "source": "alertmanager"},
+    ) in by_alert
 
 
 def test_a_pagers_acknowledgement_and_mitigation_emit_incident_changes(listening: Flask, client: Any) -> None:

@@ -67,7 +67,11 @@ def test_events_round_trip_through_json_payloads() -> None:
     ):
         payload = to_payload(happened)
         assert from_payload(happened.type, payload) == happened
-    assert to_payload(TimelineEntriesRecorded(3, (10, 11), "slack")) == {"incident_id": 3, "entry_ids": [10, 11], "source": "slack"}
+    assert to_payload(TimelineEntriesRecorded(3, (10, 11), "slack")) == {
+        "incident_id": 3,
+        "entry_ids": [10, 11],
+        "source": "slack",
+    }
     with pytest.raises(EventError, match="unknown event type 'incident.renamed'"):
         from_payload("incident.renamed", {})
     with pytest.raises(EventError, match=r"expected \['entry_ids', 'incident_id', 'source'\]"):
@@ -95,8 +99,13 @@ def test_rows_go_with_the_use_case_transaction(app: Flask, engine: Engine, sessi
     assert wake.is_set()
     found = rows(session)
     assert [(r.handler, r.event_type, r.payload, r.state, r.attempts) for r in found] == [
-        (name, "incident.declared", {"incident_id": 2, "actor_id": None, "actor_name": "PagerDuty", "source": "pagerduty"},
-         PENDING, 0)
+        (
+            name,
+            "incident.declared",
+            {"incident_id": 2, "actor_id": None, "actor_name": "PagerDuty", "source": "pagerduty"},
+            PENDING,
+            0,
+        )
         for name in ("test.record", "test.once")
     ]
 
@@ -162,7 +171,9 @@ class Flaky:
             raise RuntimeError("search index unavailable")
 
 
-def test_a_failing_handler_backs_off_then_parks_while_the_others_flow(app: Flask, engine: Engine, session: Session) -> None:
+def test_a_failing_handler_backs_off_then_parks_while_the_others_flow(
+    app: Flask, engine: Engine, session: Session
+) -> None:
     app.config["OUTBOX_MAX_ATTEMPTS"] = 3
     flaky = Flaky()
     subscribe(app, IncidentDeclared, "test.flaky", flaky)
@@ -177,7 +188,9 @@ def test_a_failing_handler_backs_off_then_parks_while_the_others_flow(app: Flask
     assert at(0) == BatchOutcome(claimed=6, applied=4, retried=2)
     assert calls(engine) == {(name, key): 1 for name in outbox_app.HANDLERS for key in (1, 2)}
     failing = [r for r in rows(session) if r.handler == "test.flaky"]
-    assert [(r.state, r.attempts, r.available_at, r.claimed_by) for r in failing] == [(PENDING, 1, t0 + timedelta(seconds=2), None)] * 2
+    assert [(r.state, r.attempts, r.available_at, r.claimed_by) for r in failing] == [
+        (PENDING, 1, t0 + timedelta(seconds=2), None)
+    ] * 2
     assert all("RuntimeError: search index unavailable" in (r.last_error or "") for r in failing)
 
     record_event(session, event(3))  # a new event does not wait behind the failing rows
@@ -190,7 +203,10 @@ def test_a_failing_handler_backs_off_then_parks_while_the_others_flow(app: Flask
     assert at(6) == BatchOutcome(claimed=2, parked=2)
 
     parked = [r for r in rows(session) if r.state == PARKED]
-    assert [(r.handler, r.payload["incident_id"], r.attempts) for r in parked] == [("test.flaky", 1, 3), ("test.flaky", 2, 3)]
+    assert [(r.handler, r.payload["incident_id"], r.attempts) for r in parked] == [
+        ("test.flaky", 1, 3),
+        ("test.flaky", 2, 3),
+    ]
     assert parked[0].finished_at == t0 + timedelta(seconds=6)
     assert "Traceback" in (parked[0].last_error or "") and "search index unavailable" in (parked[0].last_error or "")
     assert at(3600) == BatchOutcome(claimed=1, parked=1)  # event 3's last attempt; parked rows are never claimed
@@ -203,7 +219,9 @@ def test_a_failing_handler_backs_off_then_parks_while_the_others_flow(app: Flask
     assert again is not None and (again.state, again.attempts, again.finished_at) == (PENDING, 0, None)
     assert drain(app) == BatchOutcome(claimed=1, applied=1)
     assert {r.id: r.state for r in rows(session) if r.handler == "test.flaky"} == {
-        parked[0].id: APPLIED, parked[1].id: PARKED, parked[1].id + 3: PARKED
+        parked[0].id: APPLIED,
+        parked[1].id: PARKED,
+        parked[1].id + 3: PARKED,
     }
 
 
@@ -214,13 +232,17 @@ def test_rows_nobody_can_apply_are_parked_at_once(app: Flask, engine: Engine, se
     session.commit()
     assert drain(app) == BatchOutcome(claimed=3, parked=3)
     errors = [r.last_error for r in rows(session)]
-    assert errors[0] is not None and errors[0].startswith("no handler 'search.index' for 'incident.declared' is subscribed")
+    assert errors[0] is not None and errors[0].startswith(
+        "no handler 'search.index' for 'incident.declared' is subscribed"
+    )
     assert errors[1] is not None and "unknown event type 'incident.renamed'" in errors[1]
     assert errors[2] is not None and "the stored event cannot be read" in errors[2]
     assert calls(engine) == {}
 
 
-def test_a_row_whose_workers_keep_dying_is_parked_when_claimed_once_too_often(app: Flask, engine: Engine, session: Session) -> None:
+def test_a_row_whose_workers_keep_dying_is_parked_when_claimed_once_too_often(
+    app: Flask, engine: Engine, session: Session
+) -> None:
     settings = OutboxSettings(max_attempts=2, lease_seconds=10)
     record_event(session, event(1))
     session.commit()
@@ -266,13 +288,17 @@ def test_a_long_batch_renews_its_lease_so_no_one_takes_its_rows(app: Flask, engi
     assert [r.state for r in rows(session)] == [APPLIED] * 3
 
 
-def test_asked_to_stop_a_worker_hands_back_the_rows_it_did_not_start(app: Flask, engine: Engine, session: Session) -> None:
+def test_asked_to_stop_a_worker_hands_back_the_rows_it_did_not_start(
+    app: Flask, engine: Engine, session: Session
+) -> None:
     for key in (1, 2):
         record_event(session, event(key))
     session.commit()
     outcome = drain_batch(app, worker_id="w", should_stop=lambda: True)
     assert outcome == BatchOutcome(claimed=4, applied=1, released=3)
-    assert [(r.state, r.attempts, r.claimed_by) for r in rows(session)] == [(APPLIED, 1, None)] + [(PENDING, 0, None)] * 3
+    assert [(r.state, r.attempts, r.claimed_by) for r in rows(session)] == [(APPLIED, 1, None)] + [
+        (PENDING, 0, None)
+    ] * 3
     assert drain(app).applied == 3
 
 

@@ -138,7 +138,9 @@ def test_flask_outbox_status_and_retry(app: Flask, session: Session, flaky: Flak
     row_id = one_parked(app)
     record_event(session, declared(6))
     session.commit()
-    session.execute(update(OutboxRow).where(OutboxRow.state == PENDING).values(created_at=utcnow() - timedelta(seconds=90)))
+    session.execute(
+        update(OutboxRow).where(OutboxRow.state == PENDING).values(created_at=utcnow() - timedelta(seconds=90))
+    )
     session.commit()
     found = runner.invoke(args=["outbox", "status"])
     lines = found.output.splitlines()
@@ -172,7 +174,9 @@ def test_oldest_pending_age_counts_only_pending_rows(app: Flask, session: Sessio
     age = oldest_pending_age_seconds(session)
     assert age is not None and 0 <= age < 5
     newest = session.scalars(select(OutboxRow.id).order_by(OutboxRow.id.desc()).limit(1)).one()
-    session.execute(update(OutboxRow).where(OutboxRow.id == newest - 1).values(created_at=utcnow() - timedelta(minutes=10)))
+    session.execute(
+        update(OutboxRow).where(OutboxRow.id == newest - 1).values(created_at=utcnow() - timedelta(minutes=10))
+    )
     session.commit()
     age = oldest_pending_age_seconds(session)
     assert age is not None and 600 <= age < 610

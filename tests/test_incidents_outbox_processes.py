@@ -47,7 +47,9 @@ def engine(app: Flask, tables: Engine) -> Engine:
 
 def python(code: str, url: str) -> subprocess.CompletedProcess[str]:
     """Run code in a new Python process (the database URL is its sys.argv[1])."""
-    return subprocess.run([sys.executable, "-c", code, url], cwd=TESTS, env=ENV, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code, url], cwd=TESTS, env=ENV, capture_output=True, text=True, timeout=60
+    )
 
 
 def states(session: Session) -> list[tuple[str, int]]:
@@ -115,7 +117,9 @@ def wait_for_line(path: Path, text: str, process: subprocess.Popen[bytes], deadl
         time.sleep(0.02)
 
 
-def test_two_flask_workers_apply_each_row_exactly_once(app: Flask, tables: Engine, session: Session, tmp_path: Path) -> None:
+def test_two_flask_workers_apply_each_row_exactly_once(
+    app: Flask, tables: Engine, session: Session, tmp_path: Path
+) -> None:
     """Two `flask worker` processes on one outbox: 2,000 rows, each applied once, and both workers take part."""
     subscribe(app, IncidentDeclared, "test.record", outbox_app.recorder("test.record"))  # as worker_app does
     env = {**ENV, "KINTSUGI_DATABASE_URL": app.config["DATABASE_URL"]}

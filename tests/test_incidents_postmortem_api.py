@@ -23,8 +23,18 @@ def resolved(responder: Caller) -> dict[str, Any]:
         detected_at="2026-11-20T10:07:00+00:00",
     )
     url = f"/api/incidents/{incident['id']}/timeline"
-    responder.post(url, {"text": "HighErrorRate firing for checkout", "kind": "alert", "occurred_at": "2026-11-20T10:06:00+00:00"})
-    responder.post(url, {"text": "Rolled back gateway 4.12", "kind": "action", "occurred_at": "2026-11-20T10:40:00+00:00", "is_key_moment": True})
+    responder.post(
+        url, {"text": "HighErrorRate firing for checkout", "kind": "alert", "occurred_at": "2026-11-20T10:06:00+00:00"}
+    )
+    responder.post(
+        url,
+        {
+            "text": "Rolled back gateway 4.12",
+            "kind": "action",
+            "occurred_at": "2026-11-20T10:40:00+00:00",
+            "is_key_moment": True,
+        },
+    )
     responder.post(url, {"text": "coffee", "kind": "note", "occurred_at": "2026-11-20T10:41:00+00:00"})
     response = responder.patch(
         f"/api/incidents/{incident['id']}",
@@ -72,7 +82,10 @@ def test_starting_prefills_what_the_incident_knows(responder: Caller, resolved: 
     assert "Time to resolve: 1h 23m" in impact
     assert "- Fri 2026-11-20 10:06 UTC (api): HighErrorRate firing for checkout" in by_key["detection"]["body"]
     assert "Decided (incident commander): Riley Responder" in by_key["stakeholders"]["body"]
-    assert [e["text"] for e in postmortem["agreed_timeline"]] == ["HighErrorRate firing for checkout", "Rolled back gateway 4.12"]
+    assert [e["text"] for e in postmortem["agreed_timeline"]] == [
+        "HighErrorRate firing for checkout",
+        "Rolled back gateway 4.12",
+    ]
     assert postmortem["metrics"] == {
         "severity": "SEV2",
         "downtime_seconds": 45 * 60,
@@ -107,7 +120,11 @@ def test_a_stale_save_is_refused_with_both_texts(responder: Caller, make_caller:
     assert error["details"]["current_body"] == "We believed the gateway retried."
     assert error["details"]["your_body"] == "Nobody knew the pool was shared."
     assert error["details"]["current_version"] == version + 1
-    merged = sam.call("PUT", url, {"body": "We believed the gateway retried. Nobody knew the pool was shared.", "version": version + 1})
+    merged = sam.call(
+        "PUT",
+        url,
+        {"body": "We believed the gateway retried. Nobody knew the pool was shared.", "version": version + 1},
+    )
     assert merged.status_code == 200
     history = responder.get(f"/api/postmortems/{postmortem['id']}/history").get_json()["changes"]
     assert [c["by"]["name"] for c in history[:2]] == ["Sam Second", "Riley Responder"]
@@ -120,7 +137,14 @@ def test_contributing_factors_with_how_follow_ups(responder: Caller, resolved: d
     url = f"/api/postmortems/{postmortem['id']}/factors"
     factor = responder.post(url, {"text": "The gateway shares one connection pool", "category": "Design decision"})
     assert factor.status_code == 201 and factor.get_json()["category"] == "design decision"
-    how = responder.post(url, {"text": "How did the pool fill? Retries doubled", "category": "dependency", "parent_id": factor.get_json()["id"]})
+    how = responder.post(
+        url,
+        {
+            "text": "How did the pool fill? Retries doubled",
+            "category": "dependency",
+            "parent_id": factor.get_json()["id"],
+        },
+    )
     assert how.get_json()["parent_id"] == factor.get_json()["id"]
     bad = responder.post(url, {"text": "x", "category": "root cause"})
     assert bad.status_code == 422 and "design decision" in bad.get_json()["error"]["message"]
@@ -128,15 +152,23 @@ def test_contributing_factors_with_how_follow_ups(responder: Caller, resolved: d
     assert responder.get(f"/api/postmortems/{postmortem['id']}").get_json()["contributing_factors"] == []
 
 
-def test_action_items_default_dates_owners_and_lists(responder: Caller, make_caller: Any, resolved: dict[str, Any]) -> None:
+def test_action_items_default_dates_owners_and_lists(
+    responder: Caller, make_caller: Any, resolved: dict[str, Any]
+) -> None:
     owner = make_caller("responder", email="olu@example.com", name="Olu Owner")
     postmortem = start(responder, resolved["id"])
     url = f"/api/postmortems/{postmortem['id']}/action-items"
-    fix = responder.post(url, {"title": "Separate pools per merchant", "owner": "olu@example.com", "type": "prevent"}).get_json()
+    fix = responder.post(
+        url, {"title": "Separate pools per merchant", "owner": "olu@example.com", "type": "prevent"}
+    ).get_json()
     assert fix["due_on"] == (date.today() + timedelta(days=30)).isoformat()
-    idea = responder.post(url, {"title": "Chaos test the gateway", "priority": "idea", "owner_team": "payments"}).get_json()
+    idea = responder.post(
+        url, {"title": "Chaos test the gateway", "priority": "idea", "owner_team": "payments"}
+    ).get_json()
     assert idea["due_on"] == (date.today() + timedelta(days=90)).isoformat()
-    late = responder.post(url, {"title": "Alert on pool saturation", "owner": "olu@example.com", "type": "detect", "due_on": "2020-01-01"})
+    late = responder.post(
+        url, {"title": "Alert on pool saturation", "owner": "olu@example.com", "type": "detect", "due_on": "2020-01-01"}
+    )
     assert late.status_code == 201 and late.get_json()["overdue"] is True  # allowed, and flagged
     nobody = responder.post(url, {"title": "x", "owner": "ghost@example.com"})
     assert nobody.status_code == 422 and nobody.get_json()["error"]["field"] == "owner"
@@ -146,13 +178,17 @@ def test_action_items_default_dates_owners_and_lists(responder: Caller, make_cal
     assert [i["title"] for i in owner.get("/api/action-items?owner=me&overdue=true").get_json()["action_items"]] == [
         "Alert on pool saturation"
     ]
-    assert [i["title"] for i in owner.get("/api/action-items?team=payments").get_json()["action_items"]] == ["Chaos test the gateway"]
+    assert [i["title"] for i in owner.get("/api/action-items?team=payments").get_json()["action_items"]] == [
+        "Chaos test the gateway"
+    ]
     assert len(owner.get("/api/action-items?service=checkout").get_json()["action_items"]) == 3
     assert owner.get("/api/action-items?service=search").get_json()["action_items"] == []
 
     refused = owner.patch(f"/api/action-items/{fix['id']}", {"status": "wont_do"})
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "wont_do_reason"
-    done = owner.patch(f"/api/action-items/{fix['id']}", {"status": "wont_do", "wont_do_reason": "Pools go away with the new gateway"})
+    done = owner.patch(
+        f"/api/action-items/{fix['id']}", {"status": "wont_do", "wont_do_reason": "Pools go away with the new gateway"}
+    )
     assert done.get_json()["status"] == "wont_do"
     assert owner.patch(f"/api/action-items/{fix['id']}", {"priority": None}).status_code == 422
 
@@ -162,7 +198,11 @@ def test_publishing_needs_owners_dates_required_sections_and_blameless_language(
 ) -> None:
     postmortem = start(responder, resolved["id"])
     pid = postmortem["id"]
-    responder.call("PUT", f"/api/postmortems/{pid}/sections/impact", {"body": "", "version": sections(postmortem)["impact"]["version"]})
+    responder.call(
+        "PUT",
+        f"/api/postmortems/{pid}/sections/impact",
+        {"body": "", "version": sections(postmortem)["impact"]["version"]},
+    )
     responder.post(f"/api/postmortems/{pid}/action-items", {"title": "Chaos test the gateway", "priority": "idea"})
     refused = responder.post(f"/api/postmortems/{pid}/publish", {})
     assert refused.status_code == 422
@@ -172,11 +212,21 @@ def test_publishing_needs_owners_dates_required_sections_and_blameless_language(
     assert "there is no countermeasure yet" in problems
 
     current = sections(responder.get(f"/api/postmortems/{pid}").get_json())
-    responder.call("PUT", f"/api/postmortems/{pid}/sections/impact", {"body": "Checkout failed for 45 minutes.", "version": current["impact"]["version"]})
-    responder.call("PUT", f"/api/postmortems/{pid}/sections/surprises", {"body": "We should have known the pool was shared.", "version": current["surprises"]["version"]})
+    responder.call(
+        "PUT",
+        f"/api/postmortems/{pid}/sections/impact",
+        {"body": "Checkout failed for 45 minutes.", "version": current["impact"]["version"]},
+    )
+    responder.call(
+        "PUT",
+        f"/api/postmortems/{pid}/sections/surprises",
+        {"body": "We should have known the pool was shared.", "version": current["surprises"]["version"]},
+    )
     item = responder.get(f"/api/postmortems/{pid}").get_json()["action_items"][0]
     responder.patch(f"/api/action-items/{item['id']}", {"owner_team": "payments"})
-    responder.post(f"/api/postmortems/{pid}/action-items", {"title": "Be more careful with pool sizes", "owner_team": "payments"})
+    responder.post(
+        f"/api/postmortems/{pid}/action-items", {"title": "Be more careful with pool sizes", "owner_team": "payments"}
+    )
     refused = responder.post(f"/api/postmortems/{pid}/publish", {})
     details = refused.get_json()["error"]["details"]
     assert details["problems"] == []
@@ -186,15 +236,37 @@ def test_publishing_needs_owners_dates_required_sections_and_blameless_language(
     }
     # Reframe one, acknowledge the other with a reason.
     current = sections(responder.get(f"/api/postmortems/{pid}").get_json())
-    responder.call("PUT", f"/api/postmortems/{pid}/sections/surprises", {"body": "Nothing showed the pool was shared.", "version": current["surprises"]["version"]})
+    responder.call(
+        "PUT",
+        f"/api/postmortems/{pid}/sections/surprises",
+        {"body": "Nothing showed the pool was shared.", "version": current["surprises"]["version"]},
+    )
     without_reason = responder.post(
         f"/api/postmortems/{pid}/publish",
-        {"acknowledge": [{"where": f"action_item:{item['id'] + 1}", "rule": "try-harder", "phrase": "Be more careful", "reason": " "}]},
+        {
+            "acknowledge": [
+                {
+                    "where": f"action_item:{item['id'] + 1}",
+                    "rule": "try-harder",
+                    "phrase": "Be more careful",
+                    "reason": " ",
+                }
+            ]
+        },
     )
     assert without_reason.status_code == 422 and without_reason.get_json()["error"]["field"] == "acknowledge"
     published = responder.post(
         f"/api/postmortems/{pid}/publish",
-        {"acknowledge": [{"where": f"action_item:{item['id'] + 1}", "rule": "try-harder", "phrase": "Be more careful", "reason": "Paired with an automated limit"}]},
+        {
+            "acknowledge": [
+                {
+                    "where": f"action_item:{item['id'] + 1}",
+                    "rule": "try-harder",
+                    "phrase": "Be more careful",
+                    "reason": "Paired with an automated limit",
+                }
+            ]
+        },
     )
     assert published.status_code == 200, published.get_json()
     body = published.get_json()
@@ -211,15 +283,26 @@ def test_publishing_needs_owners_dates_required_sections_and_blameless_language(
     assert history[0]["summary"] == "Reopened." and any(c["summary"].startswith("Published") for c in history)
 
 
-def test_closing_waits_for_a_published_postmortem_when_configured(app: Flask, responder: Caller, resolved: dict[str, Any]) -> None:
+def test_closing_waits_for_a_published_postmortem_when_configured(
+    app: Flask, responder: Caller, resolved: dict[str, Any]
+) -> None:
     app.config["POSTMORTEM_REQUIRED_FOR"] = "SEV1,SEV2"
     refused = responder.patch(f"/api/incidents/{resolved['id']}", {"status": "closed"})
     assert refused.status_code == 422
-    assert refused.get_json()["error"]["message"] == "SEV2 incidents close once their post-mortem is published (none is started yet)"
+    assert (
+        refused.get_json()["error"]["message"]
+        == "SEV2 incidents close once their post-mortem is published (none is started yet)"
+    )
     assert responder.get(f"/api/incidents/{resolved['id']}").get_json()["status"] == "resolved"
     postmortem = start(responder, resolved["id"])
-    assert "it is draft" in responder.patch(f"/api/incidents/{resolved['id']}", {"status": "closed"}).get_json()["error"]["message"]
-    responder.post(f"/api/postmortems/{postmortem['id']}/action-items", {"title": "Alert on pool saturation", "owner_team": "payments"})
+    assert (
+        "it is draft"
+        in responder.patch(f"/api/incidents/{resolved['id']}", {"status": "closed"}).get_json()["error"]["message"]
+    )
+    responder.post(
+        f"/api/postmortems/{postmortem['id']}/action-items",
+        {"title": "Alert on pool saturation", "owner_team": "payments"},
+    )
     assert responder.post(f"/api/postmortems/{postmortem['id']}/publish", {}).status_code == 200
     assert responder.patch(f"/api/incidents/{resolved['id']}", {"status": "closed"}).get_json()["status"] == "closed"
     low = declare(responder, severity="SEV4")
@@ -235,21 +318,29 @@ def test_restricted_reviews_stay_hidden_and_viewers_only_read(
     outsider = make_caller("responder")
     assert outsider.get(f"/api/postmortems/{hidden['id']}").status_code == 404
     assert outsider.get(f"/api/incidents/{secret['id']}/postmortem").status_code == 404
-    assert outsider.post(f"/api/postmortems/{hidden['id']}/factors", {"text": "x", "category": "process"}).status_code == 404
+    assert (
+        outsider.post(f"/api/postmortems/{hidden['id']}/factors", {"text": "x", "category": "process"}).status_code
+        == 404
+    )
     assert outsider.get("/api/action-items?team=security").get_json()["action_items"] == []
     viewer = make_caller("viewer")
     open_one = start(responder, resolved["id"])
     assert viewer.get(f"/api/postmortems/{open_one['id']}").status_code == 200
-    assert viewer.post(f"/api/postmortems/{open_one['id']}/factors", {"text": "x", "category": "process"}).status_code == 403
+    assert (
+        viewer.post(f"/api/postmortems/{open_one['id']}/factors", {"text": "x", "category": "process"}).status_code
+        == 403
+    )
 
 
 def test_markdown_export_has_front_matter_and_the_document(responder: Caller, resolved: dict[str, Any]) -> None:
     postmortem = start(responder, resolved["id"])
-    responder.post(f"/api/postmortems/{postmortem['id']}/factors", {"text": 'Title with "quotes" <script>', "category": "process"})
+    responder.post(
+        f"/api/postmortems/{postmortem['id']}/factors", {"text": 'Title with "quotes" <script>', "category": "process"}
+    )
     response = responder.get(f"/api/postmortems/{postmortem['id']}/export.md")
     assert response.mimetype == "text/markdown"
     text = response.get_data(as_text=True)
-    assert text.startswith('---\ntitle: "Checkout 502s"\nincident: ' + str(resolved["id"]) + "\nseverity: \"SEV2\"\n")
+    assert text.startswith('---\ntitle: "Checkout 502s"\nincident: ' + str(resolved["id"]) + '\nseverity: "SEV2"\n')
     assert "downtime_seconds: 2700" in text
     assert "## Why were we surprised?" in text
     assert "- Fri 2026-11-20 10:06 UTC: HighErrorRate firing for checkout" in text
@@ -264,13 +355,22 @@ def test_bad_input_changes_nothing(responder: Caller, resolved: dict[str, Any]) 
     assert responder.call("PUT", url, {"body": "x" * 50_001, "version": version}).status_code == 422
     assert responder.call("PUT", url, {"body": "x", "version": "1"}).status_code == 400
     assert responder.call("PUT", url, {"body": "x"}).status_code == 400
-    assert responder.call("PUT", f"/api/postmortems/{pid}/sections/nope", {"body": "x", "version": 1}).status_code == 404
+    assert (
+        responder.call("PUT", f"/api/postmortems/{pid}/sections/nope", {"body": "x", "version": 1}).status_code == 404
+    )
     assert responder.patch(f"/api/postmortems/{pid}", {"agreed_downtime_seconds": -5}).status_code == 422
     assert responder.patch(f"/api/postmortems/{pid}", {"agreed_severity": "SEV9"}).status_code == 422
     assert responder.patch(f"/api/postmortems/{pid}", {"facilitator": "ghost@example.com"}).status_code == 422
     assert responder.call("PUT", f"/api/postmortems/{pid}/timeline", {"entry_ids": [999_999]}).status_code == 422
-    assert responder.post(f"/api/postmortems/{pid}/action-items", {"title": "x", "due_on": "next week"}).status_code == 400
-    assert responder.post(f"/api/postmortems/{pid}/action-items", {"title": "x", "ticket_url": "javascript:alert(1)"}).status_code == 422
+    assert (
+        responder.post(f"/api/postmortems/{pid}/action-items", {"title": "x", "due_on": "next week"}).status_code == 400
+    )
+    assert (
+        responder.post(
+            f"/api/postmortems/{pid}/action-items", {"title": "x", "ticket_url": "javascript:alert(1)"}
+        ).status_code
+        == 422
+    )
     after = responder.get(f"/api/postmortems/{pid}").get_json()
     assert after["sections"] == postmortem["sections"]
     assert after["metrics"] == postmortem["metrics"] and after["action_items"] == []
@@ -284,7 +384,9 @@ def test_the_agreed_timeline_is_chosen_from_the_incidents_and_drops_deleted_entr
     entries = responder.get(f"/api/incidents/{resolved['id']}/timeline").get_json()["entries"]
     coffee = next(e for e in entries if e["text"] == "coffee")
     alert = next(e for e in entries if e["kind"] == "alert")
-    chosen = responder.call("PUT", f"/api/postmortems/{postmortem['id']}/timeline", {"entry_ids": [coffee["id"], alert["id"]]})
+    chosen = responder.call(
+        "PUT", f"/api/postmortems/{postmortem['id']}/timeline", {"entry_ids": [coffee["id"], alert["id"]]}
+    )
     assert [e["text"] for e in chosen.get_json()["agreed_timeline"]] == ["HighErrorRate firing for checkout", "coffee"]
     responder.delete(f"/api/incidents/{resolved['id']}/timeline/{coffee['id']}")
     after = responder.get(f"/api/postmortems/{postmortem['id']}").get_json()

@@ -42,11 +42,26 @@ def test_a_started_postmortem_has_no_blameless_findings_of_its_own(make_caller: 
     ("text", "message"),
     [
         ('name = "x"\n[[sections]]\nkey = "a"\ntitle = \n', "broken.toml: Invalid value (at line 4, column 9)"),
-        ('name = "x"\ncolour = "red"\n[[sections]]\nkey = "a"\ntitle = "A"\n', "broken.toml, line 2: unknown field 'colour'"),
-        ('name = "x"\n[[sections]]\nkey = "a"\ntitle = "A"\n\n[[sections]]\nkey = "a"\ntitle = "B"\n', "broken.toml, line 3: section 2: key 'a' is used twice"),
-        ('name = "x"\n[[sections]]\nkey = "a"\ntitle = "A"\nprefill = "weather"\n', "broken.toml, line 5: section 'a': prefill must be one of"),
-        ('name = "x"\n[[sections]]\nkey = "Bad Key"\ntitle = "A"\n', "broken.toml, line 3: section 1: key must be lowercase"),
-        ('name = "x"\n[[sections]]\nkey = "a"\ntitle = "A"\nrequired = "yes"\n', "broken.toml, line 3: section 'a': required must be true or false"),
+        (
+            'name = "x"\ncolour = "red"\n[[sections]]\nkey = "a"\ntitle = "A"\n',
+            "broken.toml, line 2: unknown field 'colour'",
+        ),
+        (
+            'name = "x"\n[[sections]]\nkey = "a"\ntitle = "A"\n\n[[sections]]\nkey = "a"\ntitle = "B"\n',
+            "broken.toml, line 3: section 2: key 'a' is used twice",
+        ),
+        (
+            'name = "x"\n[[sections]]\nkey = "a"\ntitle = "A"\nprefill = "weather"\n',
+            "broken.toml, line 5: section 'a': prefill must be one of",
+        ),
+        (
+            'name = "x"\n[[sections]]\nkey = "Bad Key"\ntitle = "A"\n',
+            "broken.toml, line 3: section 1: key must be lowercase",
+        ),
+        (
+            'name = "x"\n[[sections]]\nkey = "a"\ntitle = "A"\nrequired = "yes"\n',
+            "broken.toml, line 3: section 'a': required must be true or false",
+        ),
         ('description = "no name"\n[[sections]]\nkey = "a"\ntitle = "A"\n', "broken.toml: a template needs a name"),
         ('name = "x"\n', "broken.toml: a template needs at least one [[sections]]"),
     ],
@@ -60,12 +75,21 @@ def test_a_broken_template_is_named_with_its_line(text: str, message: str) -> No
 def test_an_organisations_folder_adds_and_replaces_templates_and_is_checked_at_start(tmp_path: Path) -> None:
     own = tmp_path / "ours"
     own.mkdir()
-    (own / "near-miss.toml").write_text('name = "Our near miss"\nsuggested_for = ["SEV5"]\n[[sections]]\nkey = "what"\ntitle = "What"\n')
-    (own / "vendor.toml").write_text('name = "Vendor outage"\n[[sections]]\nkey = "vendor"\ntitle = "Vendor"\nrequired = true\n')
+    (own / "near-miss.toml").write_text(
+        'name = "Our near miss"\nsuggested_for = ["SEV5"]\n[[sections]]\nkey = "what"\ntitle = "What"\n'
+    )
+    (own / "vendor.toml").write_text(
+        'name = "Vendor outage"\n[[sections]]\nkey = "vendor"\ntitle = "Vendor"\nrequired = true\n'
+    )
     templates = load_templates([BUILT_IN, own])
     assert templates["near-miss"].name == "Our near miss" and templates["vendor"].sections[0].required
     (own / "broken.toml").write_text('name = "x"\n[[sections]]\nkey = "a"\ntitle = "A"\nprompt = 5\n')
-    config = {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}", "POSTMORTEM_TEMPLATES": str(own)}
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "x",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}",
+        "POSTMORTEM_TEMPLATES": str(own),
+    }
     with pytest.raises(TemplateError, match=r"broken\.toml, line 3: section 'a': prompt must be text"):
         create_app(config)
     with pytest.raises(TemplateError, match="does not exist"):

@@ -33,20 +33,38 @@ def resolved_incident(app: Flask, email: str) -> int:
         actor = session.scalar(select(User).where(User.email == email))
         assert actor is not None
         incident = declare_incident(
-            session, actor=actor, title="Checkout 502s", severity="SEV2", summary="Card payments failed.",
-            services=["checkout"], started_at=T0, detected_at=T0 + timedelta(minutes=7),
+            session,
+            actor=actor,
+            title="Checkout 502s",
+            severity="SEV2",
+            summary="Card payments failed.",
+            services=["checkout"],
+            started_at=T0,
+            detected_at=T0 + timedelta(minutes=7),
         )
         record_timeline_entry(
-            session, actor=actor, incident_id=incident.id, text="HighErrorRate firing for checkout",
-            occurred_at=T0 + timedelta(minutes=6), kind=EntryKind.ALERT,
+            session,
+            actor=actor,
+            incident_id=incident.id,
+            text="HighErrorRate firing for checkout",
+            occurred_at=T0 + timedelta(minutes=6),
+            kind=EntryKind.ALERT,
         )
         record_timeline_entry(
-            session, actor=actor, incident_id=incident.id, text="Rolled back gateway 4.12",
-            occurred_at=T0 + timedelta(minutes=40), kind=EntryKind.ACTION,
+            session,
+            actor=actor,
+            incident_id=incident.id,
+            text="Rolled back gateway 4.12",
+            occurred_at=T0 + timedelta(minutes=40),
+            kind=EntryKind.ACTION,
         )
         update_incident(
-            session, actor=actor, incident_id=incident.id, status=Status.RESOLVED,
-            mitigated_at=T0 + timedelta(minutes=45), resolved_at=T0 + timedelta(minutes=90),
+            session,
+            actor=actor,
+            incident_id=incident.id,
+            status=Status.RESOLVED,
+            mitigated_at=T0 + timedelta(minutes=45),
+            resolved_at=T0 + timedelta(minutes=90),
         )
         return incident.id
 
@@ -139,7 +157,9 @@ def test_the_whole_review_from_a_resolved_incident_to_the_published_document(
     # Reword it: describe what happened and why it made sense; the finding goes away.
     page.goto(review_url)
     save_section(
-        page, "summary", "Summary",
+        page,
+        "summary",
+        "Summary",
         "Card payments failed for 45 minutes. The runbook said to wait for retries, so the rollback came at 10:40.",
     )
     assert page.locator("#section-summary .finding").count() == 0

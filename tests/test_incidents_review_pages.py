@@ -45,8 +45,21 @@ def resolved_incident(app: Flask, email: str = "kim@example.com", **fields: Any)
             detected_at=T0 + timedelta(minutes=7),
             **fields,
         )
-        record_timeline_entry(session, actor=actor, incident_id=incident.id, text="HighErrorRate firing", occurred_at=T0 + timedelta(minutes=6), kind=EntryKind.ALERT)
-        record_timeline_entry(session, actor=actor, incident_id=incident.id, text="Rolled back gateway 4.12", occurred_at=T0 + timedelta(minutes=40))
+        record_timeline_entry(
+            session,
+            actor=actor,
+            incident_id=incident.id,
+            text="HighErrorRate firing",
+            occurred_at=T0 + timedelta(minutes=6),
+            kind=EntryKind.ALERT,
+        )
+        record_timeline_entry(
+            session,
+            actor=actor,
+            incident_id=incident.id,
+            text="Rolled back gateway 4.12",
+            occurred_at=T0 + timedelta(minutes=40),
+        )
         update_incident(
             session,
             actor=actor,
@@ -83,7 +96,10 @@ def post(client: FlaskClient, url: str, data: dict[str, Any], page: str) -> Any:
 
 
 def version_of(page: str, key: str) -> str:
-    match = re.search(rf'action="/postmortems/\d+/sections/{key}"[^>]*>\s*<input[^>]+>\s*<input type="hidden" name="version" value="(\d+)"', page)
+    match = re.search(
+        rf'action="/postmortems/\d+/sections/{key}"[^>]*>\s*<input[^>]+>\s*<input type="hidden" name="version" value="(\d+)"',
+        page,
+    )
     assert match, f"no version field for {key}"
     return match.group(1)
 
@@ -127,7 +143,14 @@ def test_saving_a_section_then_a_stale_save_shows_both_texts(app: Flask, kim: Fl
     saved = post(kim, f"{url}/sections/summary", {"body": "Payments failed for 45 minutes.", "version": version}, url)
     assert saved.status_code == 302 and saved.headers["Location"].endswith(f"{url}#section-summary")
     with app.app_context():
-        save_section(get_session(), actor=user("kim@example.com"), postmortem_id=postmortem_id, key="summary", body="Their words.", version=2)
+        save_section(
+            get_session(),
+            actor=user("kim@example.com"),
+            postmortem_id=postmortem_id,
+            key="summary",
+            body="Their words.",
+            version=2,
+        )
     stale = post(kim, f"{url}/sections/summary", {"body": "My words.", "version": "2"}, url)
     assert stale.status_code == 409
     page = stale.get_data(as_text=True)
@@ -157,7 +180,7 @@ def test_metrics_facilitator_and_meeting_are_recorded(app: Flask, kim: FlaskClie
     )
     assert response.status_code == 302
     page = kim.get(url).get_data(as_text=True)
-    assert '<dd data-facilitator>Kim</dd>' in page
+    assert "<dd data-facilitator>Kim</dd>" in page
     assert "Mon 2026-11-23 15:00 UTC" in page
     assert '<dd data-metric="downtime">1h 30m</dd>' in page
     assert '<dd data-metric="time_to_resolve">2d 3h 00m</dd>' in page
@@ -168,7 +191,11 @@ def test_metrics_facilitator_and_meeting_are_recorded(app: Flask, kim: FlaskClie
 def test_the_agreed_timeline_and_an_entry_found_in_the_meeting(app: Flask, kim: FlaskClient) -> None:
     postmortem_id = started(app, resolved_incident(app))
     url = f"/postmortems/{postmortem_id}"
-    rollback = re.search(r'name="entry_ids" value="(\d+)"[^>]*>\s*<label[^>]*>(?:(?!</label>).)*Rolled back', kim.get(url).get_data(as_text=True), re.S)
+    rollback = re.search(
+        r'name="entry_ids" value="(\d+)"[^>]*>\s*<label[^>]*>(?:(?!</label>).)*Rolled back',
+        kim.get(url).get_data(as_text=True),
+        re.S,
+    )
     assert rollback
     assert post(kim, f"{url}/timeline", {"entry_ids": [rollback.group(1)]}, url).status_code == 302
     found = post(kim, f"{url}/timeline/new", {"text": "Gateway config pushed", "occurred_at": "2026-11-20T09:58"}, url)
@@ -184,7 +211,10 @@ def test_the_agreed_timeline_and_an_entry_found_in_the_meeting(app: Flask, kim: 
 def test_factors_with_hows_and_action_items_with_default_due_dates(app: Flask, kim: FlaskClient) -> None:
     postmortem_id = started(app, resolved_incident(app))
     url = f"/postmortems/{postmortem_id}"
-    assert post(kim, f"{url}/factors", {"text": "The canary ignored 502s", "category": "detection"}, url).status_code == 302
+    assert (
+        post(kim, f"{url}/factors", {"text": "The canary ignored 502s", "category": "detection"}, url).status_code
+        == 302
+    )
     page = kim.get(url).get_data(as_text=True)
     factor_id = re.search(r'id="factor-(\d+)"', page)
     assert factor_id
@@ -192,7 +222,12 @@ def test_factors_with_hows_and_action_items_with_default_due_dates(app: Flask, k
     assert post(kim, f"{url}/factors", how, url).status_code == 302
     assert post(kim, f"{url}/factors", {"text": "x", "category": "astrology"}, url).status_code == 400
     # A factor that blames is reworded in place; its finding shows under it until then.
-    assert post(kim, f"{url}/factors", {"text": "The operator forgot to drain the node", "category": "process"}, url).status_code == 302
+    assert (
+        post(
+            kim, f"{url}/factors", {"text": "The operator forgot to drain the node", "category": "process"}, url
+        ).status_code
+        == 302
+    )
     page = kim.get(url).get_data(as_text=True)
     blamed = re.search(r'id="factor-(\d+)">\s*<span class="label">process</span>\s*The operator forgot', page)
     assert blamed and "“forgot to”</strong>" in page
@@ -200,7 +235,12 @@ def test_factors_with_hows_and_action_items_with_default_due_dates(app: Flask, k
     assert post(kim, f"{url}/factors/{blamed.group(1)}", reword, url).status_code == 302
     page = kim.get(url).get_data(as_text=True)
     assert "Draining the node was a manual step" in page and "“forgot to”" not in page
-    item = {"title": "Count 502s in the canary", "owner": "kim@example.com", "priority": "countermeasure", "type": "detect"}
+    item = {
+        "title": "Count 502s in the canary",
+        "owner": "kim@example.com",
+        "priority": "countermeasure",
+        "type": "detect",
+    }
     assert post(kim, f"{url}/action-items", item, url).status_code == 302
     idea = {"title": "Chaos day for the gateway", "owner_team": "payments", "priority": "idea", "type": "process"}
     assert post(kim, f"{url}/action-items", idea, url).status_code == 302
@@ -214,7 +254,12 @@ def test_factors_with_hows_and_action_items_with_default_due_dates(app: Flask, k
         item_id = items["Count 502s in the canary"].id
     refused = post(kim, f"{url}/action-items/{item_id}/status", {"status": "wont_do"}, url)
     assert refused.status_code == 422 and "say why this won" in refused.get_data(as_text=True)
-    done = post(kim, f"{url}/action-items/{item_id}/status", {"status": "wont_do", "wont_do_reason": "Replaced by the new gateway"}, url)
+    done = post(
+        kim,
+        f"{url}/action-items/{item_id}/status",
+        {"status": "wont_do", "wont_do_reason": "Replaced by the new gateway"},
+        url,
+    )
     assert done.status_code == 302
     assert "Won't do: Replaced by the new gateway" in kim.get(url).get_data(as_text=True)
 
@@ -241,9 +286,20 @@ def test_publishing_is_refused_with_the_findings_then_acknowledged(app: Flask, k
     page = refused.get_data(as_text=True)
     assert "Not published yet." in page and "1 blameless finding(s) to reframe or acknowledge" in page
     assert 'name="phrase-0" value="should have"' in page and 'name="ack" value="0"' in page
-    no_reason = post(kim, f"{url}/publish", {"ack": "0", "where-0": "section:summary", "rule-0": "counterfactual", "phrase-0": "should have"}, url)
+    no_reason = post(
+        kim,
+        f"{url}/publish",
+        {"ack": "0", "where-0": "section:summary", "rule-0": "counterfactual", "phrase-0": "should have"},
+        url,
+    )
     assert no_reason.status_code == 422 and "needs a reason" in no_reason.get_data(as_text=True)
-    ack = {"ack": "0", "where-0": "section:summary", "rule-0": "counterfactual", "phrase-0": "should have", "reason-0": "Quoting the runbook review"}
+    ack = {
+        "ack": "0",
+        "where-0": "section:summary",
+        "rule-0": "counterfactual",
+        "phrase-0": "should have",
+        "reason-0": "Quoting the runbook review",
+    }
     published = post(kim, f"{url}/publish", ack, url)
     assert published.status_code == 302 and published.headers["Location"].endswith(f"{url}/document")
     document = kim.get(f"{url}/document").get_data(as_text=True)
@@ -288,7 +344,10 @@ def test_markdown_export_and_history(app: Flask, kim: FlaskClient) -> None:
     assert f'href="{url}/export.md"' in kim.get(f"{url}/document").get_data(as_text=True)
     history = kim.get(f"{url}/history").get_data(as_text=True)
     assert "Edited “Summary”." in history and "<strong>Kim</strong>" in history
-    assert '<span class="diff-remove">-Card payments failed with 502.</span><span class="diff-add">+New summary line.</span>' in history
+    assert (
+        '<span class="diff-remove">-Card payments failed with 502.</span><span class="diff-add">+New summary line.</span>'
+        in history
+    )
     assert "Started from the template" in history
 
 
@@ -298,7 +357,9 @@ def test_a_restricted_incidents_review_is_hidden_from_outsiders(app: Flask, kim:
     for path in ("", "/document", "/history", "/export.md"):
         assert outsider.get(f"/postmortems/{postmortem_id}{path}").status_code == 404
     token = csrf_of(outsider.get("/").get_data(as_text=True))
-    response = outsider.post(f"/postmortems/{postmortem_id}/sections/summary", data={"csrf_token": token, "body": "x", "version": "1"})
+    response = outsider.post(
+        f"/postmortems/{postmortem_id}/sections/summary", data={"csrf_token": token, "body": "x", "version": "1"}
+    )
     assert response.status_code == 404
     assert "Checkout 502s" not in outsider.get("/action-items").get_data(as_text=True)
 
@@ -319,7 +380,10 @@ def test_viewers_read_the_review_but_cannot_change_it(app: Flask, kim: FlaskClie
     assert factor.status_code == 403
     other = resolved_incident(app)
     assert "Start the post-mortem" not in viewer.get(f"/incidents/{other}").get_data(as_text=True)
-    assert viewer.post(f"/incidents/{other}/postmortem", data={"csrf_token": token, "template": "handbook"}).status_code == 403
+    assert (
+        viewer.post(f"/incidents/{other}/postmortem", data={"csrf_token": token, "template": "handbook"}).status_code
+        == 403
+    )
 
 
 def test_forms_need_their_csrf_token(app: Flask, kim: FlaskClient) -> None:
@@ -331,7 +395,13 @@ def test_forms_need_their_csrf_token(app: Flask, kim: FlaskClient) -> None:
 def test_action_items_page_and_home(app: Flask, kim: FlaskClient) -> None:
     postmortem_id = started(app, resolved_incident(app))
     url = f"/postmortems/{postmortem_id}"
-    overdue = {"title": "Overdue one", "owner": "kim@example.com", "due_on": "2020-01-01", "priority": "countermeasure", "type": "prevent"}
+    overdue = {
+        "title": "Overdue one",
+        "owner": "kim@example.com",
+        "due_on": "2020-01-01",
+        "priority": "countermeasure",
+        "type": "prevent",
+    }
     post(kim, f"{url}/action-items", overdue, url)
     team = {"title": "Team one", "owner_team": "payments", "priority": "idea", "type": "process"}
     post(kim, f"{url}/action-items", team, url)
@@ -347,7 +417,12 @@ def test_action_items_page_and_home(app: Flask, kim: FlaskClient) -> None:
     # A status change from the list goes back to the list.
     with app.app_context():
         item_id = get_session().scalar(select(ActionItem.id).where(ActionItem.title == "Team one"))
-    moved = post(kim, f"{url}/action-items/{item_id}/status", {"status": "in_progress", "back": "/action-items?team=payments"}, "/action-items")
+    moved = post(
+        kim,
+        f"{url}/action-items/{item_id}/status",
+        {"status": "in_progress", "back": "/action-items?team=payments"},
+        "/action-items",
+    )
     assert moved.status_code == 302 and moved.headers["Location"].endswith("/action-items?team=payments")
     home = kim.get("/").get_data(as_text=True)
     assert "Your open action items" in home and "Overdue one" in home and "Team one" not in home
@@ -364,12 +439,21 @@ def test_an_unowned_countermeasure_blocks_publishing_until_it_is_given_an_owner(
     assert "countermeasure “Shard the session store” has no owner" in page
     with app.app_context():
         item_id = get_session().scalar(select(ActionItem.id))
-    change = {**item, "owner_team": "sessions", "due_on": "2027-01-15", "type": "mitigate", "ticket_url": "https://tickets.example/S-1"}
+    change = {
+        **item,
+        "owner_team": "sessions",
+        "due_on": "2027-01-15",
+        "type": "mitigate",
+        "ticket_url": "https://tickets.example/S-1",
+    }
     assert post(kim, f"{url}/action-items/{item_id}", change, url).status_code == 302
     page = kim.get(url).get_data(as_text=True)
     assert "has no owner" not in page and "sessions (team)" in page and "Fri 2027-01-15" in page
     assert 'href="https://tickets.example/S-1"' in page
-    assert post(kim, f"{url}/action-items/{item_id}", {**change, "ticket_url": "javascript:alert(1)"}, url).status_code == 422
+    assert (
+        post(kim, f"{url}/action-items/{item_id}", {**change, "ticket_url": "javascript:alert(1)"}, url).status_code
+        == 422
+    )
     assert post(kim, f"{url}/publish", {}, url).status_code == 302
     # Published: what was decided stands; the status still moves.
     assert post(kim, f"{url}/action-items/{item_id}", {**change, "title": "Other"}, url).status_code == 422
@@ -379,7 +463,9 @@ def test_an_unowned_countermeasure_blocks_publishing_until_it_is_given_an_owner(
 def test_the_blameless_check_answers_the_page_as_the_writer_types(app: Flask, client: Any) -> None:
     make_user(app, "wen@example.com")
     anonymous = csrf_of(client.get("/login").get_data(as_text=True))
-    refused = client.post("/postmortems/lint", json={"text": "We should have paged."}, headers={"X-CSRFToken": anonymous})
+    refused = client.post(
+        "/postmortems/lint", json={"text": "We should have paged."}, headers={"X-CSRFToken": anonymous}
+    )
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
     sign_in(client, "wen@example.com")
     token = csrf_of(client.get("/account").get_data(as_text=True))

@@ -54,7 +54,12 @@ class FakeProvider:
         self.reset()
 
     def reset(self) -> None:
-        self.person: dict[str, Any] = {"sub": "sub-1", "email": "sam@example.com", "email_verified": True, "name": "Sam Sso"}
+        self.person: dict[str, Any] = {
+            "sub": "sub-1",
+            "email": "sam@example.com",
+            "email_verified": True,
+            "name": "Sam Sso",
+        }
         self.tamper: dict[str, Any] = {}  # claims that override the honest ID token's
         self.signing_key: RSAKey | None = None  # another key, to forge a signature
         self.profile_at_userinfo_only = False  # the ID token names only the subject
@@ -271,7 +276,9 @@ def test_the_default_role_is_configurable(make_sso_app: Callable[..., Flask]) ->
     assert users(viewer_app)["sam@example.com"][1] is Role.VIEWER
 
 
-def test_a_second_sign_in_finds_the_same_user_by_subject_after_the_email_changed(sso_app: Flask, provider: FakeProvider) -> None:
+def test_a_second_sign_in_finds_the_same_user_by_subject_after_the_email_changed(
+    sso_app: Flask, provider: FakeProvider
+) -> None:
     first = sso_app.test_client()
     through_provider(first)
     user_id = signed_in_as(first)
@@ -367,12 +374,16 @@ def test_a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused(sso_a
     assert signed_in_as(victim) is None and users(sso_app) == {}
 
 
-def test_an_email_outside_the_allowed_domains_is_refused(make_sso_app: Callable[..., Flask], provider: FakeProvider) -> None:
+def test_an_email_outside_the_allowed_domains_is_refused(
+    make_sso_app: Callable[..., Flask], provider: FakeProvider
+) -> None:
     sso_app = make_sso_app(OIDC_ALLOWED_DOMAINS="acme.example, @Corp.Example")
     client = sso_app.test_client()
     answer = through_provider(client)
     assert answer.status_code == 403
-    assert "limited to addresses at acme.example, corp.example; sam@example.com is not one" in answer.get_data(as_text=True)
+    assert "limited to addresses at acme.example, corp.example; sam@example.com is not one" in answer.get_data(
+        as_text=True
+    )
     assert signed_in_as(client) is None and users(sso_app) == {}
     provider.person.update(email="sam@corp.example", email_verified=False)
     assert "did not confirm your email" in through_provider(client).get_data(as_text=True)
@@ -437,8 +448,16 @@ def test_failed_callbacks_are_rate_limited(make_sso_app: Callable[..., Flask], p
 
 
 def test_a_safe_next_is_followed_and_an_open_redirect_is_ignored(sso_app: Flask) -> None:
-    assert through_provider(sso_app.test_client(), "/incidents?status=resolved").location == "/incidents?status=resolved"
-    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "/\t/evil.example", "javascript:alert(1)"):
+    assert (
+        through_provider(sso_app.test_client(), "/incidents?status=resolved").location == "/incidents?status=resolved"
+    )
+    for evil in (
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+    ):
         answer = through_provider(sso_app.test_client(), evil)
         assert answer.status_code == 302 and answer.location == "/", evil
 
@@ -449,7 +468,9 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_a_provider_that_is_down_gives_a_clear_page_and_the_app_keeps_serving(make_sso_app: Callable[..., Flask]) -> None:
+def test_a_provider_that_is_down_gives_a_clear_page_and_the_app_keeps_serving(
+    make_sso_app: Callable[..., Flask],
+) -> None:
     # The app starts although discovery cannot be fetched: nothing is fetched before first use.
     down = make_sso_app(OIDC_ISSUER=f"http://127.0.0.1:{_closed_port()}")
     client = down.test_client()
@@ -462,7 +483,9 @@ def test_a_provider_that_is_down_gives_a_clear_page_and_the_app_keeps_serving(ma
     assert client.get("/login/oidc/callback?code=x&state=y").status_code == 503
 
 
-def test_a_provider_whose_discovery_names_another_issuer_is_refused(make_sso_app: Callable[..., Flask], provider: FakeProvider) -> None:
+def test_a_provider_whose_discovery_names_another_issuer_is_refused(
+    make_sso_app: Callable[..., Flask], provider: FakeProvider
+) -> None:
     # The configured issuer differs from what the provider says it is (localhost vs 127.0.0.1).
     mismatched = make_sso_app(OIDC_ISSUER=provider.issuer.replace("127.0.0.1", "localhost"))
     answer = mismatched.test_client().get("/login/oidc")

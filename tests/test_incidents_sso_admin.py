@@ -36,7 +36,8 @@ def test_the_users_page_marks_accounts_that_use_single_sign_on(app: Flask) -> No
     with app.app_context():
         session = get_session()
         sam = sign_in_with_identity(
-            session, identity=VerifiedIdentity(issuer=ISSUER, subject="42", email="sam@example.com", email_verified=True)
+            session,
+            identity=VerifiedIdentity(issuer=ISSUER, subject="42", email="sam@example.com", email_verified=True),
         )
         assert linked_user_ids(session) == {sam.id}
     client = app.test_client()

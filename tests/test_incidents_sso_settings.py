@@ -16,18 +16,36 @@ from incidents.models import Role
     [
         ({"OIDC_ISSUER": "https://id.example"}, "KINTSUGI_OIDC_CLIENT_ID and KINTSUGI_OIDC_CLIENT_SECRET are not set"),
         ({"OIDC_ISSUER": "https://id.example", "OIDC_CLIENT_ID": "a"}, "KINTSUGI_OIDC_CLIENT_SECRET is not set"),
-        ({"OIDC_ISSUER": "id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b"}, "must be the provider's https URL"),
+        (
+            {"OIDC_ISSUER": "id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b"},
+            "must be the provider's https URL",
+        ),
         ({"OIDC_ISSUER": "http://id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b"}, "must use https"),
         (
-            {"OIDC_ISSUER": "https://id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b", "OIDC_DEFAULT_ROLE": "admin"},
+            {
+                "OIDC_ISSUER": "https://id.example",
+                "OIDC_CLIENT_ID": "a",
+                "OIDC_CLIENT_SECRET": "b",
+                "OIDC_DEFAULT_ROLE": "admin",
+            },
             "KINTSUGI_OIDC_DEFAULT_ROLE must be one of viewer, responder",
         ),
         (
-            {"OIDC_ISSUER": "https://id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b", "OIDC_LOCAL_LOGIN": "none"},
+            {
+                "OIDC_ISSUER": "https://id.example",
+                "OIDC_CLIENT_ID": "a",
+                "OIDC_CLIENT_SECRET": "b",
+                "OIDC_LOCAL_LOGIN": "none",
+            },
             "KINTSUGI_OIDC_LOCAL_LOGIN must be one of admins, all",
         ),
         (
-            {"OIDC_ISSUER": "https://id.example", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b", "OIDC_SCOPES": "email"},
+            {
+                "OIDC_ISSUER": "https://id.example",
+                "OIDC_CLIENT_ID": "a",
+                "OIDC_CLIENT_SECRET": "b",
+                "OIDC_SCOPES": "email",
+            },
             "must include 'openid'",
         ),
     ],
@@ -39,7 +57,14 @@ def test_an_unusable_configuration_stops_start_up_with_a_clear_error(config: dic
 
 def test_start_up_refuses_an_issuer_without_a_client(tmp_path: Any) -> None:
     with pytest.raises(ValueError, match="KINTSUGI_OIDC_CLIENT_ID"):
-        create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}", "OIDC_ISSUER": "https://id.example"})
+        create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "x",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+                "OIDC_ISSUER": "https://id.example",
+            }
+        )
 
 
 def test_settings_read_from_the_environment_shape() -> None:
@@ -54,8 +79,11 @@ def test_settings_read_from_the_environment_shape() -> None:
         }
     )
     assert settings is not None
-    assert (settings.client_id, settings.allowed_domains, settings.scopes) == ("12345", frozenset({"acme.example"}), "openid email")
+    assert (settings.client_id, settings.allowed_domains, settings.scopes) == (
+        "12345",
+        frozenset({"acme.example"}),
+        "openid email",
+    )
     assert settings.discovery_url == "https://id.example/.well-known/openid-configuration"
     assert (settings.default_role, settings.local_login) == (Role.RESPONDER, "admins")
     assert read_settings({"OIDC_ISSUER": ""}) is None
-

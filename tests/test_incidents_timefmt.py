@@ -37,7 +37,14 @@ def test_unknown_zone_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "shown"),
-    [(0, "0s"), (59, "59s"), (61, "1m 01s"), (3600 + 5 * 60, "1h 05m"), (2 * 86400 + 3 * 3600, "2d 3h 00m"), (-90, "-1m 30s")],
+    [
+        (0, "0s"),
+        (59, "59s"),
+        (61, "1m 01s"),
+        (3600 + 5 * 60, "1h 05m"),
+        (2 * 86400 + 3 * 3600, "2d 3h 00m"),
+        (-90, "-1m 30s"),
+    ],
 )
 def test_durations(seconds: int, shown: str) -> None:
     assert duration(timedelta(seconds=seconds)) == shown

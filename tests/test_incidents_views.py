@@ -103,7 +103,13 @@ def test_a_time_the_clocks_skip_is_refused(app: Flask, client: FlaskClient) -> N
     form = client.get("/incidents/new").get_data(as_text=True)
     response = client.post(
         "/incidents/new",
-        data={"csrf_token": csrf_of(form), "title": "x", "severity": "SEV3", "started_at": "2026-03-29T02:30", "visibility": "open"},
+        data={
+            "csrf_token": csrf_of(form),
+            "title": "x",
+            "severity": "SEV3",
+            "started_at": "2026-03-29T02:30",
+            "visibility": "open",
+        },
     )
     assert response.status_code == 422
     assert "does not exist in Europe/Berlin" in response.get_data(as_text=True)

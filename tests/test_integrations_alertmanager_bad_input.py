@@ -80,7 +80,9 @@ def test_nanosecond_epoch_and_year_one_times(am_app: Flask, client: Any) -> None
     before = datetime.now(timezone.utc)
     assert am_post(client, am_notification(year_one)).status_code == 200
     with db(am_app) as session:
-        entry = session.scalars(select(TimelineEntry).where(TimelineEntry.external_id.like("cccc%"), TimelineEntry.kind == "alert")).one()
+        entry = session.scalars(
+            select(TimelineEntry).where(TimelineEntry.external_id.like("cccc%"), TimelineEntry.kind == "alert")
+        ).one()
         assert entry.occurred_at >= before.replace(microsecond=0)
 
 
@@ -94,14 +96,16 @@ def test_unicode_in_every_field_is_kept_and_readable(am_app: Flask, client: Any)
         runbook="https://runbooks.example.com/ü/🔥",
     )
     weird["labels"]["équipe"] = "paiements ✓"
-    answer = am_post(client, am_notification(weird, group_key="{}:{alertname=\"Fehlerquote↑ 🔥\"}"))
+    answer = am_post(client, am_notification(weird, group_key='{}:{alertname="Fehlerquote↑ 🔥"}'))
     assert answer.status_code == 200, answer.get_json()
     with db(am_app) as session:
         incident = session.scalars(select(Incident)).one()
         assert incident.title.startswith("Fehlerquote↑ 🔥 for kassé-服务")
         assert [label.value for label in incident.labels] == ["kassé-服务"]
     texts = timeline_texts(am_app, incident.id)
-    assert any(t.startswith("Alertmanager: Fehlerquote↑ 🔥 firing for kassé-服务 (5xx > 5 % — «ça brûle»") for t in texts)
+    assert any(
+        t.startswith("Alertmanager: Fehlerquote↑ 🔥 firing for kassé-服务 (5xx > 5 % — «ça brûle»") for t in texts
+    )
     assert all("\x00" not in t for t in texts)
 
 

@@ -108,9 +108,7 @@ def test_worker_processes_on_one_database_store_each_occurrence_once(app: Flask)
     with db(app) as session:
         incidents = session.scalars(select(Incident)).all()
         assert len(incidents) == 1
-        firing = session.scalars(
-            select(TimelineEntry.external_id).where(TimelineEntry.kind == EntryKind.ALERT)
-        ).all()
+        firing = session.scalars(select(TimelineEntry.external_id).where(TimelineEntry.kind == EntryKind.ALERT)).all()
         assert len(firing) == len(set(firing)) == 10  # each alert fired once and resolved once
 
 

@@ -119,9 +119,16 @@ receivers:
     )
     with (tmp_path / "alertmanager.log").open("wb") as am_log:
         alertmanager = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'am-data'}",
-             f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address=", "--log.level=debug"],
-            stdout=am_log, stderr=am_log,
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.path={tmp_path / 'am-data'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                "--cluster.listen-address=",
+                "--log.level=debug",
+            ],
+            stdout=am_log,
+            stderr=am_log,
         )
     try:
         server.start()
@@ -169,7 +176,11 @@ def test_real_alertmanager_fires_resolves_and_survives_an_app_restart(app: Flask
     now = datetime.now(timezone.utc).replace(microsecond=0)
     starts = now - timedelta(minutes=2)
     pushed_at = datetime.now(timezone.utc)
-    push(alertmanager, alert("HighErrorRate", "checkout", "checkout-1", starts), alert("HighErrorRate", "checkout", "checkout-2", starts))
+    push(
+        alertmanager,
+        alert("HighErrorRate", "checkout", "checkout-1", starts),
+        alert("HighErrorRate", "checkout", "checkout-2", starts),
+    )
     firing = "Alertmanager: HighErrorRate firing for checkout (HighErrorRate on checkout)"
     wait_for("both checkout alerts on the timeline", lambda: entries(app, firing) == 2)
     incident = incident_of(app, "checkout")

@@ -25,7 +25,9 @@ def test_a_firing_and_a_resolved_alert_become_two_signals_keyed_by_fingerprint_a
     firing, ended = result.commands
     assert firing.source is Source.ALERTMANAGER
     assert (firing.alert_key, firing.occurrence_key, firing.state) == (
-        "beb69e792e2dfd2e", "2026-11-22T05:59:30.118Z", AlertState.FIRING
+        "beb69e792e2dfd2e",
+        "2026-11-22T05:59:30.118Z",
+        AlertState.FIRING,
     )
     assert firing.event_id == "beb69e792e2dfd2e/2026-11-22T05:59:30.118Z/firing"
     assert firing.text == "Alertmanager: HighErrorRate firing for checkout (5xx ratio above 5%)"
@@ -59,7 +61,9 @@ def test_alerts_without_a_fingerprint_are_named_by_their_labels() -> None:
 def test_times_read_as_the_senders_write_them() -> None:
     assert sender_time("0001-01-01T00:00:00Z", field="endsAt") is None
     assert sender_time(None, field="endsAt") is None
-    assert sender_time("2026-11-22T06:09:47.65656861Z", field="t") == datetime(2026, 11, 22, 6, 9, 47, 656568, tzinfo=timezone.utc)
+    assert sender_time("2026-11-22T06:09:47.65656861Z", field="t") == datetime(
+        2026, 11, 22, 6, 9, 47, 656568, tzinfo=timezone.utc
+    )
     assert sender_time("2026-11-22T07:09:47+01:00", field="t") == datetime(2026, 11, 22, 6, 9, 47, tzinfo=timezone.utc)
     seconds = datetime(2015, 1, 5, 10, 3, 11, tzinfo=timezone.utc)
     assert sender_time(1420452191, field="t") == seconds

@@ -26,7 +26,9 @@ def am_app(app: Flask) -> Flask:
 
 
 def use_rules(app: Flask, configured: list[dict[str, Any]]) -> None:
-    app.extensions[receiving.RULES] = rules.load_rules({"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]})
+    app.extensions[receiving.RULES] = rules.load_rules(
+        {"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]}
+    )
 
 
 def only_incident(app: Flask) -> Incident:
@@ -111,8 +113,18 @@ def test_resolution_adds_an_entry_and_the_incident_stays_for_a_human_to_resolve(
 
 
 def test_a_rule_can_mark_the_incident_mitigated_when_every_alert_resolved(am_app: Flask, client: Any) -> None:
-    use_rules(am_app, [{"source": "alertmanager", "match": {"severity": "critical"}, "action": "declare",
-                        "severity": "SEV1", "mitigate_when_resolved": True}])
+    use_rules(
+        am_app,
+        [
+            {
+                "source": "alertmanager",
+                "match": {"severity": "critical"},
+                "action": "declare",
+                "severity": "SEV1",
+                "mitigate_when_resolved": True,
+            }
+        ],
+    )
     other = dict(instance="checkout-2:8080", fingerprint="d0aaffad64e0032d")
     am_post(client, am_notification(am_alert(), am_alert(**other)))
     am_post(client, am_notification(am_alert(status="resolved", ends="2026-11-22T06:04:45Z"), am_alert(**other)))
@@ -136,14 +148,21 @@ def test_a_rule_can_mark_the_incident_mitigated_when_every_alert_resolved(am_app
     )
 
 
-def test_lesser_alerts_attach_to_an_open_incident_of_their_service_or_are_only_recorded(am_app: Flask, client: Any) -> None:
+def test_lesser_alerts_attach_to_an_open_incident_of_their_service_or_are_only_recorded(
+    am_app: Flask, client: Any
+) -> None:
     warning = am_alert("SlowCheckout", severity="warning", fingerprint="aaaa000000000001", summary="p99 above 2 s")
     am_post(client, am_notification(warning, group_key="warn"))
     assert counts(am_app)["incidents"] == 0 and counts(am_app)["occurrences"] == 1
     am_post(client, am_notification(am_alert()))
     incident = only_incident(am_app)
-    later = am_alert("SlowCheckout", severity="warning", fingerprint="aaaa000000000001", starts="2026-11-22T06:30:00Z",
-                     summary="p99 above 2 s")
+    later = am_alert(
+        "SlowCheckout",
+        severity="warning",
+        fingerprint="aaaa000000000001",
+        starts="2026-11-22T06:30:00Z",
+        summary="p99 above 2 s",
+    )
     am_post(client, am_notification(later, group_key="warn"))
     info = am_alert("DiskFilling", severity="info", service="checkout", fingerprint="bbbb000000000001")
     am_post(client, am_notification(info, group_key="info"))
@@ -152,7 +171,12 @@ def test_lesser_alerts_attach_to_an_open_incident_of_their_service_or_are_only_r
     assert not any("DiskFilling" in t for t in texts)
     with db(am_app) as session:
         states = {(o.name, o.incident_id) for o in session.scalars(select(AlertOccurrence))}
-    assert states == {("SlowCheckout", None), ("SlowCheckout", incident.id), ("DiskFilling", None), ("HighErrorRate", incident.id)}
+    assert states == {
+        ("SlowCheckout", None),
+        ("SlowCheckout", incident.id),
+        ("DiskFilling", None),
+        ("HighErrorRate", incident.id),
+    }
 
 
 def test_a_refiring_alert_is_a_new_occurrence(am_app: Flask, client: Any) -> None:
@@ -166,8 +190,14 @@ def test_a_refiring_alert_is_a_new_occurrence(am_app: Flask, client: Any) -> Non
 
 
 def test_the_database_being_down_answers_503_so_alertmanager_retries(tmp_path: Any) -> None:
-    down = create_app({"TESTING": True, "SECRET_KEY": "x", "ALERTMANAGER_TOKEN": AM_TOKEN,
-                       "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"})
+    down = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "ALERTMANAGER_TOKEN": AM_TOKEN,
+            "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2",
+        }
+    )
     answer = am_post(down.test_client(), am_notification(am_alert()))
     assert answer.status_code == 503
     assert answer.get_json()["error"]["code"] == "unavailable"

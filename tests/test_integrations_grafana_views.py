@@ -19,11 +19,19 @@ SECRET = "grafana-hmac-secret"
 
 
 def grafana_body() -> bytes:
-    payload = am_notification(am_alert(runbook=None) | {
-        "dashboardURL": "https://grafana.example.com/d/abc", "panelURL": "https://grafana.example.com/d/abc?viewPanel=2",
-        "silenceURL": "https://grafana.example.com/alerting/silence/new", "values": {"A": 0.07}, "valueString": "A=0.07",
-    })
-    payload.update({"version": "1", "orgId": 1, "state": "alerting", "title": "[FIRING:1] HighErrorRate", "message": "m"})
+    payload = am_notification(
+        am_alert(runbook=None)
+        | {
+            "dashboardURL": "https://grafana.example.com/d/abc",
+            "panelURL": "https://grafana.example.com/d/abc?viewPanel=2",
+            "silenceURL": "https://grafana.example.com/alerting/silence/new",
+            "values": {"A": 0.07},
+            "valueString": "A=0.07",
+        }
+    )
+    payload.update(
+        {"version": "1", "orgId": 1, "state": "alerting", "title": "[FIRING:1] HighErrorRate", "message": "m"}
+    )
     return json.dumps(payload).encode()
 
 
@@ -58,7 +66,14 @@ def test_a_valid_hmac_signature_is_accepted(app: Flask, client: Any, with_stamp:
 
 @pytest.mark.parametrize(
     ("case", "status"),
-    [("missing", 401), ("stale", 401), ("future", 401), ("garbled stamp", 401), ("wrong secret", 403), ("flipped byte", 403)],
+    [
+        ("missing", 401),
+        ("stale", 401),
+        ("future", 401),
+        ("garbled stamp", 401),
+        ("wrong secret", 403),
+        ("flipped byte", 403),
+    ],
 )
 def test_bad_signatures_are_refused_and_store_nothing(app: Flask, client: Any, case: str, status: int) -> None:
     app.config["GRAFANA_HMAC_SECRET"] = SECRET

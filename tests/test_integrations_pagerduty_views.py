@@ -43,7 +43,9 @@ def iso(moment: datetime) -> str:
         ("old-secret-aaaa,new-secret-bbbb", f"v0=abc,{OLD}"),
     ],
 )
-def test_any_v1_signature_under_any_configured_secret_is_accepted(app: Flask, client: Any, configured: str, header: str) -> None:
+def test_any_v1_signature_under_any_configured_secret_is_accepted(
+    app: Flask, client: Any, configured: str, header: str
+) -> None:
     app.config["PAGERDUTY_WEBHOOK_SECRETS"] = configured
     answer = pd_post(client, PING, signature=header)
     assert answer.status_code == 200, answer.get_json()
@@ -77,8 +79,14 @@ def test_trigger_ack_note_and_resolve_write_the_response_backbone(pd_app: Flask,
     triggered_at = datetime.now(timezone.utc) - timedelta(seconds=30)
     assert pd_post(client, pd_event(occurred_at=iso(triggered_at))).status_code == 200
     ack = pd_event("incident.acknowledged", event_id="EV-ACK")
-    note = pd_event("incident.annotated", event_id="EV-NOTE", agent="Ana Lyst",
-                    type="incident_note", content="Rolled back to v2024.11.21-3", incident={"id": "Q1KB2INC0042"})
+    note = pd_event(
+        "incident.annotated",
+        event_id="EV-NOTE",
+        agent="Ana Lyst",
+        type="incident_note",
+        content="Rolled back to v2024.11.21-3",
+        incident={"id": "Q1KB2INC0042"},
+    )
     resolved = pd_event("incident.resolved", event_id="EV-RES")
     for event in (ack, note, resolved):
         answer = pd_post(client, event)
@@ -131,7 +139,9 @@ def test_a_later_acknowledgement_does_not_move_the_first(pd_app: Flask, client: 
         ).all()
     assert [a.text for a in acks] == ["PagerDuty: acknowledged by Bob Oncall", "PagerDuty: acknowledged by Carol"]
     assert incident.acknowledged_at == acks[0].occurred_at
-    assert "PagerDuty: the acknowledgement timed out; the incident is unacknowledged again" in timeline_texts(pd_app, incident.id)
+    assert "PagerDuty: the acknowledgement timed out; the incident is unacknowledged again" in timeline_texts(
+        pd_app, incident.id
+    )
 
 
 def test_low_urgency_is_recorded_without_an_incident(pd_app: Flask, client: Any) -> None:

@@ -18,8 +18,14 @@ from incidents.models import Role, Source
 def keep_as_an_older_version_did(app: Flask, body: bytes, problem: str = "not understood by Kintsugi 0.0") -> int:
     """A delivery an earlier version stored but could not read (the reason we replay after upgrading)."""
     with db(app) as session:
-        delivery = Delivery(source=Source.ALERTMANAGER, delivery_key=f"old:{len(body)}:{hash(body)}", headers={},
-                            body=body, outcome=DeliveryOutcome.UNDECIPHERABLE, problem=problem)
+        delivery = Delivery(
+            source=Source.ALERTMANAGER,
+            delivery_key=f"old:{len(body)}:{hash(body)}",
+            headers={},
+            body=body,
+            outcome=DeliveryOutcome.UNDECIPHERABLE,
+            problem=problem,
+        )
         session.add(delivery)
         session.commit()
         return delivery.id
@@ -57,7 +63,9 @@ def test_replay_says_when_there_is_nothing_to_do(am_app: Flask) -> None:
 
 def test_the_admin_page_lists_what_was_not_understood_and_replays_it(am_app: Flask, client: Any) -> None:
     am_post(client, b'{"version": "4", "alerts": "not a list"}')
-    kept = keep_as_an_older_version_did(am_app, json.dumps(am_notification(am_alert(summary="Ünïcode ✓")), ensure_ascii=False).encode())
+    kept = keep_as_an_older_version_did(
+        am_app, json.dumps(am_notification(am_alert(summary="Ünïcode ✓")), ensure_ascii=False).encode()
+    )
     assert client.get("/admin/deliveries").status_code == 302  # to the sign-in form
     make_user(am_app, "viewer@example.com", Role.VIEWER)
     make_user(am_app, "ada@example.com", Role.ADMIN)

@@ -43,7 +43,10 @@ def test_a_toml_file_comes_before_the_defaults(tmp_path: Path) -> None:
 def test_a_json_file_works_too(tmp_path: Path) -> None:
     path = tmp_path / "rules.json"
     path.write_text('[{"source": "pagerduty", "action": "record", "match": {"urgency": "high"}}]')
-    assert route(load_rules({"ALERT_RULES": str(path), "SEVERITIES": SCALE}), Source.PAGERDUTY, {"urgency": "high"}).action is RouteAction.RECORD
+    assert (
+        route(load_rules({"ALERT_RULES": str(path), "SEVERITIES": SCALE}), Source.PAGERDUTY, {"urgency": "high"}).action
+        is RouteAction.RECORD
+    )
 
 
 @pytest.mark.parametrize(
@@ -54,7 +57,10 @@ def test_a_json_file_works_too(tmp_path: Path) -> None:
         ('[[rule]]\naction = "declare"\nseverity = "SEV9"\n', "rule 1: severity 'SEV9' is not on the scale"),
         ('[[rule]]\naction = "declare"\nmatch = { severity = 3 }\n', "rule 1: match.severity must be a string"),
         ('[[rule]]\naction = "declare"\nwhen = "always"\n', "rule 1: unknown key 'when'"),
-        ('[[rule]]\naction = "declare"\nmitigate_when_resolved = "yes"\n', "mitigate_when_resolved must be true or false"),
+        (
+            '[[rule]]\naction = "declare"\nmitigate_when_resolved = "yes"\n',
+            "mitigate_when_resolved must be true or false",
+        ),
         ("[[rule]\n", "not valid TOML"),
     ],
 )

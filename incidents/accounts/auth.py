@@ -58,6 +58,12 @@ def safe_next(target: str | None) -> str:
     """Only a path on this site; anything else (another host, a scheme) goes to the home page."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("incidents.home")

@@ -102,9 +102,7 @@ def _account_to_link(session: Session, *, identity: VerifiedIdentity, email: str
         select(ExternalIdentity).where(ExternalIdentity.user_id == user.id, ExternalIdentity.issuer == identity.issuer)
     )
     if other is not None:
-        raise Conflict(
-            f"The account for {email} is already linked to another identity at this provider. Ask an admin."
-        )
+        raise Conflict(f"The account for {email} is already linked to another identity at this provider. Ask an admin.")
     return user
 
 

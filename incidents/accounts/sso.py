@@ -94,10 +94,14 @@ def read_settings(config: Mapping[str, Any]) -> SsoSettings | None:
         raise ValueError(f"KINTSUGI_OIDC_SCOPES must include 'openid', got {scopes!r}")
     default_role = _text(config, "OIDC_DEFAULT_ROLE", Role.RESPONDER.value).lower()
     if default_role not in DEFAULT_ROLE_CHOICES:
-        raise ValueError(f"KINTSUGI_OIDC_DEFAULT_ROLE must be one of {', '.join(DEFAULT_ROLE_CHOICES)}, not {default_role!r}")
+        raise ValueError(
+            f"KINTSUGI_OIDC_DEFAULT_ROLE must be one of {', '.join(DEFAULT_ROLE_CHOICES)}, not {default_role!r}"
+        )
     local_login = _text(config, "OIDC_LOCAL_LOGIN", "admins").lower()
     if local_login not in LOCAL_LOGIN_CHOICES:
-        raise ValueError(f"KINTSUGI_OIDC_LOCAL_LOGIN must be one of {', '.join(LOCAL_LOGIN_CHOICES)}, not {local_login!r}")
+        raise ValueError(
+            f"KINTSUGI_OIDC_LOCAL_LOGIN must be one of {', '.join(LOCAL_LOGIN_CHOICES)}, not {local_login!r}"
+        )
     domains = frozenset(
         d.strip().lstrip("@").lower() for d in _text(config, "OIDC_ALLOWED_DOMAINS").split(",") if d.strip().lstrip("@")
     )
@@ -241,7 +245,9 @@ def _provider_errors(configured: SsoSettings) -> Iterator[None]:
         detail = exc.description or exc.error or "no reason given"
         raise SignInFailed(f"The sign-in provider refused the sign-in: {detail}.") from exc
     except JoseError as exc:
-        raise SignInFailed(f"The sign-in provider's ID token was refused: {_token_fault(exc)}. Nobody was signed in.") from exc
+        raise SignInFailed(
+            f"The sign-in provider's ID token was refused: {_token_fault(exc)}. Nobody was signed in."
+        ) from exc
     except (requests.RequestException, ValueError, KeyError, RuntimeError) as exc:
         # RequestException: a provider that is down, slow or answering errors; ValueError, one that
         # answers something other than JSON; KeyError and RuntimeError, a discovery document lacking endpoints.
@@ -252,7 +258,14 @@ def _provider_errors(configured: SsoSettings) -> Iterator[None]:
         ) from exc
 
 
-CLAIM_WORDS = {"iss": "issuer", "aud": "audience", "nonce": "nonce", "sub": "subject", "iat": "issue time", "exp": "expiry"}
+CLAIM_WORDS = {
+    "iss": "issuer",
+    "aud": "audience",
+    "nonce": "nonce",
+    "sub": "subject",
+    "iat": "issue time",
+    "exp": "expiry",
+}
 
 
 def _token_fault(exc: JoseError) -> str:

@@ -29,8 +29,11 @@ def login() -> Response | str | tuple[str, int]:
         user = authenticate_password(get_session(), email=email, password=form.password.data or "")
         if user is not None and not password_sign_in_allowed(user):
             # Said only once the password matched, so it tells a stranger nothing about which accounts exist.
-            flash(f"Your account signs in through single sign-on: use “{_button()}”. "
-                  "The password form is kept for administrators.", "error")
+            flash(
+                f"Your account signs in through single sign-on: use “{_button()}”. "
+                "The password form is kept for administrators.",
+                "error",
+            )
             return render_template("auth/login.html", form=form), 403
         if user is not None:
             session.clear()  # nothing from before sign-in carries over

@@ -31,7 +31,11 @@ def users() -> Page:
             form,
             lambda: created.append(
                 service.invite_user(
-                    get_session(), actor=current_user, email=form.email.data or "", name=form.name.data or None, role=Role(form.role.data)
+                    get_session(),
+                    actor=current_user,
+                    email=form.email.data or "",
+                    name=form.name.data or None,
+                    role=Role(form.role.data),
                 )
             ),
         )
@@ -41,7 +45,9 @@ def users() -> Page:
             status = refusal.status
     invited = created[0] if created else None
     people = queries.all_users(get_session(), viewer=current_user)
-    forms = {u.id: AccountForm(formdata=None, prefix=f"u{u.id}", role=u.role.value, is_active=u.is_active) for u in people}
+    forms = {
+        u.id: AccountForm(formdata=None, prefix=f"u{u.id}", role=u.role.value, is_active=u.is_active) for u in people
+    }
     linked = service_sso.linked_user_ids(get_session())
     page = render_template("admin/users.html", form=form, people=people, forms=forms, invited=invited, linked=linked)
     return (page, status) if status != 200 else page
@@ -57,7 +63,11 @@ def change_user(user_id: int) -> Response:
         form,
         lambda: changed.append(
             service.change_account(
-                get_session(), actor=current_user, user_id=user_id, role=Role(form.role.data), is_active=bool(form.is_active.data)
+                get_session(),
+                actor=current_user,
+                user_id=user_id,
+                role=Role(form.role.data),
+                is_active=bool(form.is_active.data),
             )
         ),
     )

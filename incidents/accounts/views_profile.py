@@ -88,6 +88,11 @@ def tokens() -> Page:
 @signed_in
 def revoke_token(token_id: int) -> Response | Page:
     """Revoke one of the reader's tokens."""
-    if run_form(ConfirmForm(), lambda: service.revoke_api_token(get_session(), user_id=current_user.id, token_id=token_id)) is None:
+    if (
+        run_form(
+            ConfirmForm(), lambda: service.revoke_api_token(get_session(), user_id=current_user.id, token_id=token_id)
+        )
+        is None
+    ):
         flash("Token revoked.", "status")
     return redirect(url_for("account.tokens"))

@@ -106,7 +106,9 @@ def _apply_signal(
     alert_key = clip(signal.alert_key, KEY_MAX)
     occurrence_key = clip(signal.occurrence_key, 64)
     occurrence = known.get((signal.source, alert_key, occurrence_key))
-    resolving = occurrence is not None and occurrence.state == AlertState.FIRING.value and signal.state is AlertState.RESOLVED
+    resolving = (
+        occurrence is not None and occurrence.state == AlertState.FIRING.value and signal.state is AlertState.RESOLVED
+    )
     if occurrence is not None and not resolving:
         # The same state again (a group re-sent every repeat_interval), or a late firing after its resolution.
         return None

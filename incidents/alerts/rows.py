@@ -226,7 +226,9 @@ def _latest_select() -> Select[Any]:
 def _open_incident_select() -> Select[Any]:
     i, o = incidents.c, occurrences.c
     same_key = exists(
-        select(o.id).where(o.incident_id == i.id, o.source == bindparam("source"), o.dedup_key == bindparam("dedup_key"))
+        select(o.id).where(
+            o.incident_id == i.id, o.source == bindparam("source"), o.dedup_key == bindparam("dedup_key")
+        )
     )
     same_service = exists(
         select(labels.c.id).where(
@@ -266,4 +268,3 @@ def _resolve_update() -> Update:
         )
         .values(state="resolved", ended_at=bindparam("b_ended_at"), updated_at=bindparam("b_updated_at"))
     )
-

@@ -44,7 +44,9 @@ def worker_command(stop_when_empty: bool, max_seconds: float | None) -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     loop = threading.Thread(
-        target=worker.run, args=(stop, wake), kwargs={"stop_when_empty": stop_when_empty, "max_seconds": max_seconds},
+        target=worker.run,
+        args=(stop, wake),
+        kwargs={"stop_when_empty": stop_when_empty, "max_seconds": max_seconds},
         name=f"outbox-worker {worker.id}",
     )
     click.echo(f"Outbox worker {worker.id} started.", err=True)

@@ -163,8 +163,13 @@ def apply_claim(app: Flask, subscriptions: Subscriptions, claim: Claim, settings
         last = claim.attempts >= settings.max_attempts
         log.warning(
             "outbox row %d: %s failed on %s (attempt %d of %d%s): %s",
-            claim.id, claim.handler, claim.event_type, claim.attempts, settings.max_attempts,
-            ", parked" if last else "", exc,
+            claim.id,
+            claim.handler,
+            claim.event_type,
+            claim.attempts,
+            settings.max_attempts,
+            ", parked" if last else "",
+            exc,
         )
         return (PARKED if last else RETRY), error
     return APPLIED, ""
@@ -211,8 +216,12 @@ def drain_batch(
                 _count(outcome, results)
                 mark_results(session, worker_id=worker_id, results=results, now=clock())
                 results = Results()
-                kept = renew_lease(session, worker_id=worker_id, row_ids=[c.id for c in remaining],
-                                   until=clock() + timedelta(seconds=settings.lease_seconds))
+                kept = renew_lease(
+                    session,
+                    worker_id=worker_id,
+                    row_ids=[c.id for c in remaining],
+                    until=clock() + timedelta(seconds=settings.lease_seconds),
+                )
                 remaining = deque(c for c in remaining if c.id in kept)
                 leased_at = time.monotonic()
         _count(outcome, results)
@@ -248,8 +257,14 @@ def _write_results(session: Session, worker_id: str, results: Results, now: date
         session.connection().execute(
             _FAILED,
             [
-                {"row_id": row_id, "worker": worker_id, "new_state": state, "next_at": next_at,
-                 "done_at": now if state == PARKED else None, "error": error}
+                {
+                    "row_id": row_id,
+                    "worker": worker_id,
+                    "new_state": state,
+                    "next_at": next_at,
+                    "done_at": now if state == PARKED else None,
+                    "error": error,
+                }
                 for row_id, state, next_at, error in results.failed
             ],
         )
@@ -321,11 +336,12 @@ def retry_parked(session: Session, *, row_id: int) -> None:
 def prune_applied(session: Session, *, before: datetime, limit: int = 10_000) -> int:
     """Delete up to `limit` rows applied before a time, oldest first, and commit; how many went."""
     old = aliased(OutboxRow)
-    doomed = (
-        select(old.id).where(old.state == APPLIED, old.finished_at < before).order_by(old.id).limit(limit)
-    )
+    doomed = select(old.id).where(old.state == APPLIED, old.finished_at < before).order_by(old.id).limit(limit)
     with writer_turn(session):
-        result = cast(CursorResult[Any], session.execute(delete(OutboxRow).where(OutboxRow.id.in_(doomed)), execution_options=NO_SYNC))
+        result = cast(
+            CursorResult[Any],
+            session.execute(delete(OutboxRow).where(OutboxRow.id.in_(doomed)), execution_options=NO_SYNC),
+        )
         session.commit()
     return result.rowcount
 
@@ -359,4 +375,6 @@ def oldest_pending_age_seconds(session: Session) -> float | None:
 
 def parked_rows(session: Session, *, limit: int = 100) -> list[OutboxRow]:
     """The rows parked after their last attempt, newest first."""
-    return list(session.scalars(select(OutboxRow).where(OutboxRow.state == PARKED).order_by(OutboxRow.id.desc()).limit(limit)))
+    return list(
+        session.scalars(select(OutboxRow).where(OutboxRow.state == PARKED).order_by(OutboxRow.id.desc()).limit(limit))
+    )

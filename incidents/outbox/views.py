@@ -23,7 +23,10 @@ def parked() -> str:
     ensure_admin(current_user)
     session = get_session()
     return render_template(
-        "outbox/parked.html", status=service.status(session), rows=service.parked_rows(session, limit=SHOWN), shown=SHOWN
+        "outbox/parked.html",
+        status=service.status(session),
+        rows=service.parked_rows(session, limit=SHOWN),
+        shown=SHOWN,
     )
 
 

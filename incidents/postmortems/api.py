@@ -118,7 +118,9 @@ def add_factor(postmortem_id: int) -> tuple[Response, int]:
 def update_factor(factor_id: int) -> Response:
     """Reword or recategorise a contributing factor."""
     body = schemas.parse_json(shapes.UpdateFactor, request.get_data())
-    factor = service_actions.update_contributing_factor(get_session(), actor=api_actor(), factor_id=factor_id, **body.model_dump())
+    factor = service_actions.update_contributing_factor(
+        get_session(), actor=api_actor(), factor_id=factor_id, **body.model_dump()
+    )
     return jsonify(factor_json(factor))
 
 
@@ -133,7 +135,9 @@ def remove_factor(factor_id: int) -> tuple[str, int]:
 def add_action_item(postmortem_id: int) -> tuple[Response, int]:
     """Add a countermeasure or a lower-priority idea."""
     body = schemas.parse_json(shapes.AddActionItem, request.get_data())
-    item = service_actions.add_action_item(get_session(), actor=api_actor(), postmortem_id=postmortem_id, **body.model_dump())
+    item = service_actions.add_action_item(
+        get_session(), actor=api_actor(), postmortem_id=postmortem_id, **body.model_dump()
+    )
     return jsonify(action_item_json(item)), 201
 
 
@@ -150,7 +154,10 @@ def update_action_item(action_item_id: int) -> Response:
 @bp.get("/action-items")
 def action_items() -> Response:
     """Action items across post-mortems: owner (an email or "me"), team, service, status, overdue."""
-    args = {**request.args.to_dict(), "status": [v for raw in request.args.getlist("status") for v in raw.split(",") if v]}
+    args = {
+        **request.args.to_dict(),
+        "status": [v for raw in request.args.getlist("status") for v in raw.split(",") if v],
+    }
     query = schemas.parse_query(shapes.ActionItemQuery, args)
     session = get_session()
     viewer = api_actor()

@@ -112,7 +112,8 @@ _AROUND_PERSON = [
     (r"\bif\s+", r"\s+(?:had|hadn't|had not)\b", COUNTERFACTUAL),
 ]
 _AROUND_COMPILED = [
-    (re.compile(before, re.IGNORECASE), re.compile(after, re.IGNORECASE), rule) for before, after, rule in _AROUND_PERSON
+    (re.compile(before, re.IGNORECASE), re.compile(after, re.IGNORECASE), rule)
+    for before, after, rule in _AROUND_PERSON
 ]
 
 

@@ -49,7 +49,9 @@ def add_contributing_factor(
         factor.parent_id = parent.id
     postmortem.factors.append(factor)
     session.flush()
-    record_change(session, postmortem, actor, "factor", f"Added contributing factor ({factor.category}).", None, factor.text)
+    record_change(
+        session, postmortem, actor, "factor", f"Added contributing factor ({factor.category}).", None, factor.text
+    )
     session.commit()
     return factor
 
@@ -65,7 +67,9 @@ def update_contributing_factor(
         factor.text = validation.text(text, field="text", limit=TEXT_MAX, required=True)
     if category is not None:
         factor.category = _category(category)
-    record_change(session, postmortem, actor, "factor", f"Edited contributing factor ({factor.category}).", before, factor.text)
+    record_change(
+        session, postmortem, actor, "factor", f"Edited contributing factor ({factor.category}).", before, factor.text
+    )
     session.commit()
     return factor
 
@@ -148,7 +152,9 @@ def update_action_item(session: Session, *, actor: User, action_item_id: int, **
     if "ticket_url" in changes:
         item.ticket_url = validation.link(changes["ticket_url"], field="ticket_url")
     if "wont_do_reason" in changes:
-        item.wont_do_reason = validation.text(changes["wont_do_reason"] or "", field="wont_do_reason", limit=TEXT_MAX) or None
+        item.wont_do_reason = (
+            validation.text(changes["wont_do_reason"] or "", field="wont_do_reason", limit=TEXT_MAX) or None
+        )
     if "status" in changes:
         _move(item, _choice(ActionStatus, changes["status"], "status"))
     if item.status is ActionStatus.WONT_DO and not item.wont_do_reason:
@@ -157,7 +163,9 @@ def update_action_item(session: Session, *, actor: User, action_item_id: int, **
     after = _describe(item)
     if after != before:
         record_change(session, item.postmortem, actor, "action_item", f"Changed “{item.title}”.", before, after)
-        record_event(session, ActionItemChanged(action_item_id=item.id, postmortem_id=item.postmortem_id, actor_id=actor.id))
+        record_event(
+            session, ActionItemChanged(action_item_id=item.id, postmortem_id=item.postmortem_id, actor_id=actor.id)
+        )
     session.commit()
     return item
 

@@ -53,9 +53,7 @@ def acknowledgements(form: MultiDict[str, str]) -> list[dict[str, str]]:
     for index in form.getlist("ack"):
         if not index.isdigit():
             continue
-        chosen.append(
-            {name: form.get(f"{name}-{index}", "") for name in ("where", "rule", "phrase", "reason")}
-        )
+        chosen.append({name: form.get(f"{name}-{index}", "") for name in ("where", "rule", "phrase", "reason")})
     return chosen
 
 

@@ -60,7 +60,9 @@ def _stakeholders(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     def names(role: IncidentRole) -> str:
         return ", ".join(u.name for u in incident.holders(role)) or "—"
 
-    detectors = sorted({e.actor_name for e in entries if e.kind in (EntryKind.ALERT, EntryKind.DETECTION) and e.actor_name})
+    detectors = sorted(
+        {e.actor_name for e in entries if e.kind in (EntryKind.ALERT, EntryKind.DETECTION) and e.actor_name}
+    )
     responders = sorted({e.actor_name for e in entries if e.kind is EntryKind.ACTION and e.actor_name})
     lines = [
         f"- Decided (incident commander): {names(IncidentRole.COMMANDER)}",
@@ -77,7 +79,9 @@ def _stakeholders(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
 def _alerts(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     alerts = [e for e in entries if e.kind is EntryKind.ALERT or e.source in PAGER_SOURCES]
     detection = incident.detected_at
-    lines = [f"Detected {_when(incident, detection)}, {timefmt.duration(incident.durations()['time_to_detect'])} after impact began."]
+    lines = [
+        f"Detected {_when(incident, detection)}, {timefmt.duration(incident.durations()['time_to_detect'])} after impact began."
+    ]
     if alerts:
         lines += ["", "Alerts and pages:", ""]
         lines += [f"- {_when(incident, e.occurred_at)} ({e.source.value}): {_first_line(e.text)}" for e in alerts]

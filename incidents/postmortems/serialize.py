@@ -144,7 +144,10 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
         lines += [f"## {section.title}", "", section.body.strip() or "_(empty)_", ""]
     lines += ["## Timeline", ""]
     agreed = agreed_entries(postmortem)
-    lines += [f"- {timefmt.local(e.occurred_at, zone)}: {e.text.strip().splitlines()[0] if e.text.strip() else ''}" for e in agreed]
+    lines += [
+        f"- {timefmt.local(e.occurred_at, zone)}: {e.text.strip().splitlines()[0] if e.text.strip() else ''}"
+        for e in agreed
+    ]
     lines += ["", "## Contributing factors", ""]
     lines += _factor_lines(postmortem.factors, None, 0) or ["_(none recorded)_"]
     for title, priority in (("Countermeasures", "countermeasure"), ("Lower-priority ideas", "idea")):

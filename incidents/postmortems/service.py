@@ -76,7 +76,9 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
         # Someone started it a moment ago: one incident, one post-mortem.
         session.rollback()
         raise Conflict(f"incident {incident_id} has a post-mortem already") from None
-    record_change(session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.", milestone="started")
+    record_change(
+        session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.", milestone="started"
+    )
     session.commit()
     return postmortem
 
@@ -170,7 +172,9 @@ def set_agreed_timeline(session: Session, *, actor: User, postmortem_id: int, en
     postmortem.agreed_timeline.extend(AgreedTimelineEntry(entry=entries[i]) for i in sorted(chosen - kept))
     after = sorted(chosen)
     if after != before:
-        record_change(session, postmortem, actor, "timeline", f"Agreed timeline: {len(after)} entries.", str(before), str(after))
+        record_change(
+            session, postmortem, actor, "timeline", f"Agreed timeline: {len(after)} entries.", str(before), str(after)
+        )
     session.commit()
     return postmortem
 
@@ -223,7 +227,9 @@ def publish_postmortem(
             raise InvalidInput("an acknowledged finding needs a reason", field="acknowledge")
     open_findings = [f for f in findings if (f["where"], f["rule"], f["phrase"]) not in acknowledged]
     if problems or open_findings:
-        reasons = problems + ([f"{len(open_findings)} blameless finding(s) to reframe or acknowledge"] if open_findings else [])
+        reasons = problems + (
+            [f"{len(open_findings)} blameless finding(s) to reframe or acknowledge"] if open_findings else []
+        )
         raise InvalidInput(
             "not ready to publish: " + "; ".join(reasons),
             field="status",
@@ -234,7 +240,14 @@ def publish_postmortem(
     ]
     postmortem.status = ReviewStatus.PUBLISHED
     postmortem.published_at = utcnow()
-    record_change(session, postmortem, actor, "status", f"Published ({len(findings)} finding(s) acknowledged).", milestone="published")
+    record_change(
+        session,
+        postmortem,
+        actor,
+        "status",
+        f"Published ({len(findings)} finding(s) acknowledged).",
+        milestone="published",
+    )
     session.commit()
     return postmortem
 

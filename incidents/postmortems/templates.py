@@ -106,7 +106,7 @@ def parse_template(key: str, text: str, path: str) -> PostmortemTemplate:
         raise fail(f"unknown field {field!r} (known: {', '.join(sorted(TEMPLATE_FIELDS))})", field)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise fail("a template needs a name = \"...\"")
+        raise fail('a template needs a name = "..."')
     suggested = data.get("suggested_for", [])
     if not isinstance(suggested, list) or not all(isinstance(s, str) for s in suggested):
         raise fail("suggested_for must be a list of severities", "suggested_for")

@@ -89,9 +89,7 @@ def add_action_item(postmortem_id: int) -> Response | Page:
     return act(
         postmortem_id,
         form,
-        lambda: items.add_action_item(
-            get_session(), actor=current_user, postmortem_id=postmortem_id, **_decided(form)
-        ),
+        lambda: items.add_action_item(get_session(), actor=current_user, postmortem_id=postmortem_id, **_decided(form)),
         anchor="action-items",
         item_form=form,
     )
@@ -106,9 +104,7 @@ def change_action_item(postmortem_id: int, item_id: int) -> Response | Page:
     return act(
         postmortem_id,
         form,
-        lambda: items.update_action_item(
-            get_session(), actor=current_user, action_item_id=item_id, **_decided(form)
-        ),
+        lambda: items.update_action_item(get_session(), actor=current_user, action_item_id=item_id, **_decided(form)),
         anchor=f"item-{item_id}",
     )
 

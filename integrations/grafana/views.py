@@ -33,7 +33,10 @@ def receive_notification() -> tuple[Response, int]:
             request.headers, secrets_of(current_app.config, "GRAFANA_TOKEN"), setting="GRAFANA_TOKEN", sender="Grafana"
         )
     return answer_delivery(
-        Source.GRAFANA, raw=raw, delivery_key=body_key(raw), translation=translate_notification(raw, source=Source.GRAFANA)
+        Source.GRAFANA,
+        raw=raw,
+        delivery_key=body_key(raw),
+        translation=translate_notification(raw, source=Source.GRAFANA),
     )
 
 
@@ -46,7 +49,12 @@ def verify_signature(raw: bytes, secrets: list[str]) -> None:
     message = raw
     if stamp:
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE_SECONDS:
-            refuse(AuthenticationRequired(f"{TIMESTAMP_HEADER} is malformed or stale (more than 5 minutes from our clock)"), "Grafana")
+            refuse(
+                AuthenticationRequired(
+                    f"{TIMESTAMP_HEADER} is malformed or stale (more than 5 minutes from our clock)"
+                ),
+                "Grafana",
+            )
         message = stamp.encode() + b":" + raw
     if not any_signature_matches([signature], secrets, message):
         refuse(PermissionDenied(f"the {SIGNATURE_HEADER} does not match the body"), "Grafana")

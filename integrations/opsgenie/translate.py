@@ -66,7 +66,11 @@ def _command(action: str, alert: dict[str, Any]) -> AlertSignal | ResponderActio
     name = action.lower()
     if name in ("create", "close"):
         state = AlertState.FIRING if name == "create" else AlertState.RESOLVED
-        line = f"Opsgenie: “{message}” created" + (f" for {entity}" if entity else "") if name == "create" else f"Opsgenie: closed{by}"
+        line = (
+            f"Opsgenie: “{message}” created" + (f" for {entity}" if entity else "")
+            if name == "create"
+            else f"Opsgenie: closed{by}"
+        )
         priority = text(alert.get("priority"))
         facts = {"priority": priority, "entity": entity or "", "source": text(alert.get("source"))}
         return AlertSignal(
@@ -98,5 +102,6 @@ def _command(action: str, alert: dict[str, Any]) -> AlertSignal | ResponderActio
         kind, line = ResponseKind.OTHER, f"Opsgenie: {OTHER_ACTIONS[name]}{to}{by}"
     else:
         return None
-    return ResponderAction(source=OG, alert_key=alert_id, kind=kind, event_id=event_id, text=line,
-                           actor_name=person, occurred_at=updated)
+    return ResponderAction(
+        source=OG, alert_key=alert_id, kind=kind, event_id=event_id, text=line, actor_name=person, occurred_at=updated
+    )

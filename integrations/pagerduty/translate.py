@@ -63,7 +63,9 @@ def _command(event: dict[str, Any], event_type: str, event_id: str) -> AlertSign
     by = f" by {person}" if person else ""
     if event_type in ("incident.triggered", "incident.reopened", "incident.resolved"):
         return _incident_signal(data, event_type, event_id, occurred_at, person)
-    incident_id = text(data.get("id")) if text(data.get("type")) == "incident" else text(obj(data.get("incident")).get("id"))
+    incident_id = (
+        text(data.get("id")) if text(data.get("type")) == "incident" else text(obj(data.get("incident")).get("id"))
+    )
     if not incident_id:
         raise Unreadable(f"{event_type} names no incident")
     kind = ResponseKind.OTHER
@@ -114,7 +116,12 @@ def _incident_signal(
     else:
         line = f"PagerDuty: resolved{by}"
     priority = text(obj(data.get("priority")).get("summary"))
-    facts = {"urgency": text(data.get("urgency")), "priority": priority, "service": service or "", "status": text(data.get("status"))}
+    facts = {
+        "urgency": text(data.get("urgency")),
+        "priority": priority,
+        "service": service or "",
+        "status": text(data.get("status")),
+    }
     html_url = text(data.get("html_url"))
     return AlertSignal(
         source=PD,

@@ -34,4 +34,7 @@ def verify_signature(raw: bytes, header: str) -> None:
     if not signatures:
         refuse(AuthenticationRequired("missing X-PagerDuty-Signature (v1=<hex HMAC-SHA256 of the body>)"), "PagerDuty")
     if not any_signature_matches(signatures, secrets, raw):
-        refuse(PermissionDenied("the X-PagerDuty-Signature does not match the body under any configured secret"), "PagerDuty")
+        refuse(
+            PermissionDenied("the X-PagerDuty-Signature does not match the body under any configured secret"),
+            "PagerDuty",
+        )

@@ -61,9 +61,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_occurrences")),
-        sa.UniqueConstraint(
-            "source", "alert_key", "occurrence_key", name="uq_alert_occurrences_source_alert_key"
-        ),
+        sa.UniqueConstraint("source", "alert_key", "occurrence_key", name="uq_alert_occurrences_source_alert_key"),
     )
     op.create_index("ix_alert_occurrences_dedup_key", "alert_occurrences", ["dedup_key"], unique=False)
     op.create_index("ix_alert_occurrences_incident_id", "alert_occurrences", ["incident_id"], unique=False)

@@ -25,9 +25,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("alert_occurrences") as batch_op:
         batch_op.drop_constraint("uq_alert_occurrences_source_alert_key", type_="unique")
-        batch_op.create_unique_constraint(
-            "uq_alert_occurrences_alert_key", ["alert_key", "source", "occurrence_key"]
-        )
+        batch_op.create_unique_constraint("uq_alert_occurrences_alert_key", ["alert_key", "source", "occurrence_key"])
         batch_op.drop_index("ix_alert_occurrences_incident_id")
         batch_op.create_index("ix_alert_occurrences_incident_id_dedup_key", ["incident_id", "dedup_key"], unique=False)
 
