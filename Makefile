@@ -28,6 +28,7 @@ test-postgres: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app.py incidents integrations tests benchmarks migrations
+	$(BIN)/ruff format --check app.py incidents integrations tests benchmarks migrations
 	$(BIN)/mypy
 
 bench: $(STAMP)

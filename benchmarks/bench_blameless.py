@@ -31,7 +31,8 @@ def main() -> None:
     print(f"labelled corpus: {len(cases)} sentences ({sum(r == 'neutral' for r, _ in cases)} neutral)")
     print(
         f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
-        f"(true positives {result.true_positives}, false alarms {result.false_positives}, misses {result.false_negatives})"
+        f"(true positives {result.true_positives}, false alarms {result.false_positives}, "
+        f"misses {result.false_negatives})"
     )
     for sentence in result.false_alarms:
         print(f"  false alarm: {sentence}")

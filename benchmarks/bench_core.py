@@ -4,6 +4,11 @@ At 10,000 incidents, on SQLite and on PostgreSQL, it times: declaring an inciden
 timeline entry, reading an incident, reading an incident's 50-entry timeline, and the first page
 of the incident list. Prints p50 and p95 per request in milliseconds. Target: p95 under 20 ms.
 
+Every change writes its events to the outbox, one row per subscribed handler, in the same
+transaction. --subscribers N (default 1) subscribes N handlers that do nothing to every event
+type, so that cost is in the figures; --subscribers 0 measures the change alone. No worker runs
+during the benchmark: the rows wait, as they would for a worker that is busy.
+
     make bench                     # both backends (PostgreSQL from KINTSUGI_BENCH_DATABASE_URL,
                                    # default postgresql+psycopg://postgres@127.0.0.1:5432/test)
     .venv/bin/python benchmarks/bench_core.py --incidents 10000 --requests 300 --backend sqlite
@@ -18,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,7 @@ from sqlalchemy import insert, text
 from app import create_app
 from incidents.accounts.service import create_api_token, create_user
 from incidents.database import engine_of, get_session
+from incidents.events import event_types, subscribe
 from incidents.models import (
     EntryKind,
     Incident,
@@ -124,31 +131,57 @@ def measure(label: str, count: int, call: Callable[[int], Any]) -> list[float]:
     return samples
 
 
+def measure_pair(
+    count: int, first: Callable[[int], Any], second: Callable[[int], Any]
+) -> tuple[list[float], list[float]]:
+    """Time count calls of each, alternating, in milliseconds, after a short warm-up."""
+    for n in range(5):
+        first(n)
+        second(n)
+    samples: tuple[list[float], list[float]] = ([], [])
+    for n in range(count):
+        for call, into in ((first, samples[0]), (second, samples[1])):
+            start = time.perf_counter()
+            call(n)
+            into.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def report(backend: str, label: str, samples: list[float]) -> None:
     ordered = sorted(samples)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
     verdict = "ok" if p95 < 20 else "OVER TARGET"
     print(
-        f"{backend:10} {label:34} p50 {statistics.median(ordered):6.2f} ms   p95 {p95:6.2f} ms   ({len(ordered)} requests, {verdict})"
+        f"{backend:10} {label:34} p50 {statistics.median(ordered):6.2f} ms   p95 {p95:6.2f} ms   "
+        f"({len(ordered)} requests, {verdict})"
     )
 
 
-def run(backend: str, url: str, incidents: int, requests: int) -> None:
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url})
+def run(backend: str, url: str, incidents: int, requests: int, subscribers: int) -> None:
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "OUTBOX_WORKER": "off"})
+    for type_name in event_types():
+        for n in range(subscribers):
+            subscribe(app, type_name, f"bench.noop{n}", lambda _event: None)
     engine = engine_of(app)
     all_tables().create_all(engine)
     started = time.perf_counter()
     token, target = seed(app, incidents)
-    print(f"{backend:10} seeded {incidents} incidents in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{backend:10} seeded {incidents} incidents in {time.perf_counter() - started:.1f} s; "
+        f"{subscribers} no-op subscriber(s) to every event type"
+    )
     client = app.test_client()
+    # The same database served by an app nobody subscribes to: its writes write no outbox row. Its
+    # requests alternate with the others', so both see the same machine at the same moment.
+    bare = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "OUTBOX_WORKER": "off"}).test_client()
     auth = {"Authorization": f"Bearer {token}"}
 
     def ok(response: Any, status: int = 200) -> None:
         assert response.status_code == status, response.get_data(as_text=True)
 
-    def declare(n: int) -> None:
+    def declare(n: int, through: Any = client) -> None:
         ok(
-            client.post(
+            through.post(
                 "/api/incidents", json={"title": f"bench {n}", "severity": "SEV3", "services": ["edge"]}, headers=auth
             ),
             201,
@@ -156,8 +189,8 @@ def run(backend: str, url: str, incidents: int, requests: int) -> None:
 
     append_to = f"/api/incidents/{incidents - 1}/timeline"
 
-    def append(n: int) -> None:
-        ok(client.post(append_to, json={"text": f"note {n}", "kind": "note"}, headers=auth), 201)
+    def append(n: int, through: Any = client) -> None:
+        ok(through.post(append_to, json={"text": f"note {n}", "kind": "note"}, headers=auth), 201)
 
     def read_incident(_n: int) -> None:
         ok(client.get(f"/api/incidents/{target}", headers=auth))
@@ -170,8 +203,12 @@ def run(backend: str, url: str, incidents: int, requests: int) -> None:
     def list_page(_n: int) -> None:
         ok(client.get("/api/incidents?limit=50&service=checkout", headers=auth))
 
-    report(backend, "declare incident (POST)", measure("declare", requests, declare))
-    report(backend, "append timeline entry (POST)", measure("append", requests, append))
+    with_rows, without = measure_pair(requests, declare, partial(declare, through=bare))
+    report(backend, "declare incident (POST)", with_rows)
+    report(backend, "  the same, writing no outbox row", without)
+    with_rows, without = measure_pair(requests, append, partial(append, through=bare))
+    report(backend, "append timeline entry (POST)", with_rows)
+    report(backend, "  the same, writing no outbox row", without)
     report(backend, "read incident (GET)", measure("read", requests, read_incident))
     report(backend, "read 50-entry timeline (GET)", measure("timeline", requests, read_timeline))
     report(backend, "list page, service filter (GET)", measure("list", requests, list_page))
@@ -183,13 +220,14 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--subscribers", type=int, default=1)
     args = parser.parse_args()
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as folder:
-            run("sqlite", f"sqlite:///{folder}/bench.db", args.incidents, args.requests)
+            run("sqlite", f"sqlite:///{folder}/bench.db", args.incidents, args.requests, args.subscribers)
     if args.backend in ("postgres", "both"):
         with postgres_databases() as (url,):
-            run("postgres", url, args.incidents, args.requests)
+            run("postgres", url, args.incidents, args.requests, args.subscribers)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -185,7 +185,7 @@ def pagerduty_incident(rng: random.Random, number: int, base: datetime) -> list[
 def build_workload(total: int, duplicate_share: float, seed: int = 7) -> Workload:
     """Unique deliveries (Alertmanager about 70%, PagerDuty 30%), then exact re-sends mixed in after their originals."""
     rng = random.Random(seed)
-    base = datetime.now(timezone.utc) - timedelta(days=2)
+    base = datetime.now(UTC) - timedelta(days=2)
     unique_target = total - int(total * duplicate_share)
     unique: list[Send] = []
     occurrences = 0
@@ -433,7 +433,8 @@ def run(backend: str, urls: tuple[str, str], workload: Workload, workers: int, t
     print(f"fraction of the ceiling: {rate / ceiling_rate:.2f}")
     print(
         f"stored {stored} + duplicates {duplicates} = {stored + duplicates} of {total} sent "
-        f"({workload.unique} unique): {'OK' if stored == workload.unique and stored + duplicates == total else 'MISMATCH'}"
+        f"({workload.unique} unique): "
+        f"{'OK' if stored == workload.unique and stored + duplicates == total else 'MISMATCH'}"
     )
     if responder.latencies:
         print(

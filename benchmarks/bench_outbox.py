@@ -65,7 +65,8 @@ def run(backend: str, url: str, events: int) -> None:
     rate = events / drained
     verdict = "meets" if rate >= TARGET else "MISSES"
     print(
-        f"{backend:10} one worker drained {events:,} events in {drained:.2f} s: {rate:,.0f} events/s ({verdict} the {TARGET:,}/s target)"
+        f"{backend:10} one worker drained {events:,} events in {drained:.2f} s: {rate:,.0f} events/s "
+        f"({verdict} the {TARGET:,}/s target)"
     )
     engine.dispose()
 

@@ -70,32 +70,136 @@ EMAIL = "bench@example.com"
 TIMELINE_ENTRIES = 2_000
 
 SERVICES = [
-    "checkout", "payments", "search", "orders", "identity", "billing", "kafka", "edge", "cdn", "dns",
-    "api-gateway", "inventory", "shipping", "notifications", "email", "sms", "recommendations", "catalog",
-    "pricing", "cart", "auth", "sessions", "postgres-main", "redis-cache", "elasticsearch", "object-storage",
-    "ci", "deploy-pipeline", "k8s-control-plane", "ingress", "vpn", "ledger", "fraud", "reporting",
-    "data-warehouse", "etl", "mobile-api", "web-frontend", "feature-flags", "observability",
-]  # fmt: skip
-TEAMS = ["platform", "payments", "storefront", "identity", "data", "sre", "mobile", "growth", "logistics", "security", "infra", "support-tools"]  # fmt: skip
+    "checkout",
+    "payments",
+    "search",
+    "orders",
+    "identity",
+    "billing",
+    "kafka",
+    "edge",
+    "cdn",
+    "dns",
+    "api-gateway",
+    "inventory",
+    "shipping",
+    "notifications",
+    "email",
+    "sms",
+    "recommendations",
+    "catalog",
+    "pricing",
+    "cart",
+    "auth",
+    "sessions",
+    "postgres-main",
+    "redis-cache",
+    "elasticsearch",
+    "object-storage",
+    "ci",
+    "deploy-pipeline",
+    "k8s-control-plane",
+    "ingress",
+    "vpn",
+    "ledger",
+    "fraud",
+    "reporting",
+    "data-warehouse",
+    "etl",
+    "mobile-api",
+    "web-frontend",
+    "feature-flags",
+    "observability",
+]
+TEAMS = [
+    "platform",
+    "payments",
+    "storefront",
+    "identity",
+    "data",
+    "sre",
+    "mobile",
+    "growth",
+    "logistics",
+    "security",
+    "infra",
+    "support-tools",
+]
 TAGS = [
-    "deploy", "config-change", "capacity", "third-party", "database", "network", "certificate", "dns",
-    "customer-facing", "data-loss", "security", "near-miss", "rollback", "cache", "queue", "memory",
-    "disk", "latency", "errors", "regional", "on-call-handoff", "monitoring-gap", "flaky-alert",
-    "dependency", "cost",
-]  # fmt: skip
+    "deploy",
+    "config-change",
+    "capacity",
+    "third-party",
+    "database",
+    "network",
+    "certificate",
+    "dns",
+    "customer-facing",
+    "data-loss",
+    "security",
+    "near-miss",
+    "rollback",
+    "cache",
+    "queue",
+    "memory",
+    "disk",
+    "latency",
+    "errors",
+    "regional",
+    "on-call-handoff",
+    "monitoring-gap",
+    "flaky-alert",
+    "dependency",
+    "cost",
+]
 # (title pattern, weight): "BGP" is the rare one, a text search that has to look far.
 SYMPTOMS = [
-    ("Elevated 5xx rate on {s}", 12), ("p99 latency above SLO on {s}", 10), ("{s} pods crash-looping after deploy", 8),
-    ("Kafka consumer lag on {s}", 6), ("TLS certificate expired for {s}", 3), ("Connection pool exhausted in {s}", 6),
-    ("DNS resolution failures from {s}", 3), ("Disk full on {s} primary", 4), ("Memory leak in {s} workers", 5),
-    ("Partial outage of {s} in eu-west-1", 4), ("Stale data served by {s}", 4), ("Failed deploy of {s} rolled back", 7),
-    ("Third-party timeouts affecting {s}", 5), ("Queue backlog in {s}", 5), ("Error budget burn on {s}", 6),
-    ("Replication delay for {s}", 3), ("Rate limits misconfigured on {s}", 2), ("Cron job overran on {s}", 3),
-    ("Feature flag misfire in {s}", 3), ("OOM kills on {s} nodes", 4), ("BGP route leak affecting {s}", 0.05),
-]  # fmt: skip
+    ("Elevated 5xx rate on {s}", 12),
+    ("p99 latency above SLO on {s}", 10),
+    ("{s} pods crash-looping after deploy", 8),
+    ("Kafka consumer lag on {s}", 6),
+    ("TLS certificate expired for {s}", 3),
+    ("Connection pool exhausted in {s}", 6),
+    ("DNS resolution failures from {s}", 3),
+    ("Disk full on {s} primary", 4),
+    ("Memory leak in {s} workers", 5),
+    ("Partial outage of {s} in eu-west-1", 4),
+    ("Stale data served by {s}", 4),
+    ("Failed deploy of {s} rolled back", 7),
+    ("Third-party timeouts affecting {s}", 5),
+    ("Queue backlog in {s}", 5),
+    ("Error budget burn on {s}", 6),
+    ("Replication delay for {s}", 3),
+    ("Rate limits misconfigured on {s}", 2),
+    ("Cron job overran on {s}", 3),
+    ("Feature flag misfire in {s}", 3),
+    ("OOM kills on {s} nodes", 4),
+    ("BGP route leak affecting {s}", 0.05),
+]
 SEVERITY_WEIGHTS = [("SEV1", 2), ("SEV2", 8), ("SEV3", 25), ("SEV4", 35), ("SEV5", 30)]
-FIRST = ["Ada", "Ben", "Chen", "Dana", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jo", "Kai", "Lena", "Mo", "Nia", "Omar", "Pia", "Quinn", "Raj", "Sofia", "Tom"]  # fmt: skip
-LAST = ["Okafor", "Schmidt", "Tanaka", "Silva", "Novak", "Haddad", "Berg", "Kowalski", "Moreau", "Lindqvist"]  # fmt: skip
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chen",
+    "Dana",
+    "Eli",
+    "Fatima",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jo",
+    "Kai",
+    "Lena",
+    "Mo",
+    "Nia",
+    "Omar",
+    "Pia",
+    "Quinn",
+    "Raj",
+    "Sofia",
+    "Tom",
+]
+LAST = ["Okafor", "Schmidt", "Tanaka", "Silva", "Novak", "Haddad", "Berg", "Kowalski", "Moreau", "Lindqvist"]
 # Every entry says something of its own ({n}), as a real timeline does: no two render alike.
 ENTRY_TEXTS = [
     "Alert fired: `HighErrorRate` for **{s}** (5xx at {n} per minute).",
@@ -140,16 +244,29 @@ def seed(app: Flask, incidents: int) -> Seeded:
     rng = random.Random(20261123)
     with app.app_context():
         session = get_session()
-        bench = create_user(session, email=EMAIL, name="Bench Responder", role=Role.RESPONDER, password=PASSWORD, timezone="Europe/Berlin")  # fmt: skip
+        bench = create_user(
+            session,
+            email=EMAIL,
+            name="Bench Responder",
+            role=Role.RESPONDER,
+            password=PASSWORD,
+            timezone="Europe/Berlin",
+        )
         now = utcnow()
         session.execute(
             insert(User),
             [
-                {"email": f"user{k}@example.com", "name": f"{FIRST[k % 20]} {LAST[k // 20 % 10]} {k}", "role": Role.RESPONDER,
-                 "timezone": None, "is_active": True, "created_at": now}
+                {
+                    "email": f"user{k}@example.com",
+                    "name": f"{FIRST[k % 20]} {LAST[k // 20 % 10]} {k}",
+                    "role": Role.RESPONDER,
+                    "timezone": None,
+                    "is_active": True,
+                    "created_at": now,
+                }
                 for k in range(200)
             ],
-        )  # fmt: skip
+        )
         people = [bench.id, *session.scalars(select(User.id).where(User.id != bench.id))]
         service_of = weighted(rng, [(s, 1 / (k + 1) ** 0.9) for k, s in enumerate(SERVICES)])
         symptom_of = weighted(rng, [(pattern, float(w)) for pattern, w in SYMPTOMS])
@@ -172,7 +289,9 @@ def seed(app: Flask, incidents: int) -> Seeded:
                     "started_at": started,
                     "detected_at": started + timedelta(minutes=rng.randint(1, 20)),
                     "acknowledged_at": started + timedelta(minutes=rng.randint(21, 30)),
-                    "mitigated_at": started + timedelta(minutes=rng.randint(31, 180)) if status is not Status.INVESTIGATING else None,
+                    "mitigated_at": started + timedelta(minutes=rng.randint(31, 180))
+                    if status is not Status.INVESTIGATING
+                    else None,
                     "resolved_at": started + timedelta(minutes=rng.randint(181, 600)) if resolved else None,
                     "closed_at": started + timedelta(days=rng.randint(2, 14)) if status is Status.CLOSED else None,
                     "declared_at": started + timedelta(minutes=rng.randint(1, 20)),
@@ -180,7 +299,7 @@ def seed(app: Flask, incidents: int) -> Seeded:
                     # Closing after the post-mortem touches it again, days after it started.
                     "updated_at": min(now, started + timedelta(days=rng.randint(0, 14), minutes=rng.randint(0, 1440))),
                 }
-            )  # fmt: skip
+            )
             labels.append(
                 [(LabelKind.SERVICE, s) for s in services]
                 + [(LabelKind.TEAM, rng.choice(TEAMS))]
@@ -250,23 +369,44 @@ def _seed_timeline(session: Session, rng: random.Random, people: list[int], now:
         .values(
             title="Checkout outage: connection pool exhausted in payments",
             summary="Payments **could not** reach the database; checkout failed for *most* EU customers.",
-            severity="SEV1", status=Status.MITIGATED, visibility=Visibility.OPEN, started_at=started,
-            detected_at=started + timedelta(minutes=4), acknowledged_at=started + timedelta(minutes=6),
-            mitigated_at=started + timedelta(hours=30), declared_at=started + timedelta(minutes=5),
-            declared_by_id=people[0], updated_at=now, reference_timezone="America/New_York",
+            severity="SEV1",
+            status=Status.MITIGATED,
+            visibility=Visibility.OPEN,
+            started_at=started,
+            detected_at=started + timedelta(minutes=4),
+            acknowledged_at=started + timedelta(minutes=6),
+            mitigated_at=started + timedelta(hours=30),
+            declared_at=started + timedelta(minutes=5),
+            declared_by_id=people[0],
+            updated_at=now,
+            reference_timezone="America/New_York",
         )
         .returning(Incident.id)
-    )  # fmt: skip
+    )
     assert target is not None
     session.execute(
         insert(IncidentLabel),
-        [{"incident_id": target, "kind": k, "value": v} for k, v in [(LabelKind.SERVICE, "payments"), (LabelKind.SERVICE, "checkout"), (LabelKind.TEAM, "payments"), (LabelKind.TAG, "database")]],
-    )  # fmt: skip
+        [
+            {"incident_id": target, "kind": k, "value": v}
+            for k, v in [
+                (LabelKind.SERVICE, "payments"),
+                (LabelKind.SERVICE, "checkout"),
+                (LabelKind.TEAM, "payments"),
+                (LabelKind.TAG, "database"),
+            ]
+        ],
+    )
     session.execute(
         insert(RoleAssignment),
-        [{"incident_id": target, "user_id": u, "role": r, "assigned_at": started}
-         for u, r in [(people[1], IncidentRole.COMMANDER), (people[2], IncidentRole.SCRIBE), (people[0], IncidentRole.PARTICIPANT)]],
-    )  # fmt: skip
+        [
+            {"incident_id": target, "user_id": u, "role": r, "assigned_at": started}
+            for u, r in [
+                (people[1], IncidentRole.COMMANDER),
+                (people[2], IncidentRole.SCRIBE),
+                (people[0], IncidentRole.PARTICIPANT),
+            ]
+        ],
+    )
     sources = list(Source)
     kinds = list(EntryKind)
     entries = []
@@ -304,13 +444,32 @@ def _seed_timeline(session: Session, rng: random.Random, people: list[int], now:
     )
     revisions = []
     for k in corrected:
-        before = {"occurred_at": entries[k]["occurred_at"].isoformat(), "kind": "note", "text": "first draft of this entry",
-                  "evidence_url": None, "is_key_moment": False}  # fmt: skip
-        revisions.append({"entry_id": entry_ids[k], "change": RevisionChange.CORRECTION, "revised_at": entries[k]["edited_at"],
-                          "revised_by_id": rng.choice(people), "before": before})  # fmt: skip
+        before = {
+            "occurred_at": entries[k]["occurred_at"].isoformat(),
+            "kind": "note",
+            "text": "first draft of this entry",
+            "evidence_url": None,
+            "is_key_moment": False,
+        }
+        revisions.append(
+            {
+                "entry_id": entry_ids[k],
+                "change": RevisionChange.CORRECTION,
+                "revised_at": entries[k]["edited_at"],
+                "revised_by_id": rng.choice(people),
+                "before": before,
+            }
+        )
         if k in deleted:
-            revisions.append({"entry_id": entry_ids[k], "change": RevisionChange.DELETION, "revised_at": entries[k]["edited_at"],
-                              "revised_by_id": people[1], "before": before})  # fmt: skip
+            revisions.append(
+                {
+                    "entry_id": entry_ids[k],
+                    "change": RevisionChange.DELETION,
+                    "revised_at": entries[k]["edited_at"],
+                    "revised_by_id": people[1],
+                    "before": before,
+                }
+            )
     session.execute(insert(TimelineEntryRevision), revisions)
     return target, TIMELINE_ENTRIES - len(deleted)
 
@@ -366,7 +525,8 @@ def run(
     seeded = seed(app, incidents)
     details = ", ".join(f"{v:,} {k}" for k, v in seeded.counts.items())
     print(
-        f"{backend:10} seeded {details} and a {TIMELINE_ENTRIES:,}-entry timeline in {time.perf_counter() - started:.1f} s"
+        f"{backend:10} seeded {details} and a {TIMELINE_ENTRIES:,}-entry timeline "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     client = app.test_client()
     sign_in(client)
@@ -433,8 +593,10 @@ def run(
     times = times[1:]  # the first warms up
     label = "CSV export (service + closed)"
     results.setdefault(label, {})[backend] = (statistics.median(times), max(times))
-    print(f"{backend:10} {label:40} total {statistics.median(times):8.0f} ms for {rows:,} rows"
-          f" ({statistics.median(times) / max(rows, 1) * 1000:.0f} µs a row; best of {len(times)}: {min(times):.0f} ms)")  # fmt: skip
+    print(
+        f"{backend:10} {label:40} total {statistics.median(times):8.0f} ms for {rows:,} rows"
+        f" ({statistics.median(times) / max(rows, 1) * 1000:.0f} µs a row; best of {len(times)}: {min(times):.0f} ms)"
+    )
     results.setdefault("_rows", {})[backend] = (float(rows), 0.0)
     engine.dispose()
 

@@ -1,4 +1,4 @@
-"""Links to other packages' admin pages, listed beside Users: those packages add theirs, incidents never imports them."""
+"""Links to other packages' admin pages, listed beside Users: they add theirs; incidents never imports them."""
 
 from __future__ import annotations
 

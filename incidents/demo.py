@@ -73,7 +73,8 @@ CHECKOUT_REVIEW = Review(
             "dependency",
             "The payments client changed its default timeout between minor versions.",
             [
-                "How did the change reach production unnoticed? Our dependency bot merges minor versions after CI alone.",
+                "How did the change reach production unnoticed? "
+                "Our dependency bot merges minor versions after CI alone.",
             ],
         ),
         ("detection", "Canary analysis compares error rates, but the canary sees almost no 3-D Secure traffic.", []),
@@ -129,7 +130,8 @@ STORIES = (
         commander="priya@example.com",
         scribe="marcus@example.com",
         started_hours_ago=30,
-        summary="A new payments client version timed out against the card processor, so **12% of checkouts failed** for 47 minutes.",
+        summary="A new payments client version timed out against the card processor, "
+        "so **12% of checkouts failed** for 47 minutes.",
         detected=4,
         acknowledged=7,
         mitigated=47,
@@ -182,7 +184,8 @@ STORIES = (
         commander="lena@example.com",
         scribe="priya@example.com",
         started_hours_ago=80,
-        summary="The orders primary lost its disk; the standby did not promote because the fencing script hung. Writes were unavailable until a manual promotion; replays ran into the next day.",
+        summary="The orders primary lost its disk; the standby did not promote because the fencing script hung. "
+        "Writes were unavailable until a manual promotion; replays ran into the next day.",
         detected=2,
         acknowledged=5,
         mitigated=96,
@@ -211,7 +214,8 @@ STORIES = (
                 Source.SLACK,
                 EntryKind.NOTE,
                 "Lena Fischer",
-                "Standby is healthy but not promoted; the fencing step has been waiting on the old primary's BMC for 15 minutes.",
+                "Standby is healthy but not promoted; "
+                "the fencing step has been waiting on the old primary's BMC for 15 minutes.",
                 False,
             ),
             (

@@ -1,4 +1,4 @@
-"""The web forms of the incident record (Flask-WTF adds a CSRF token to each), and the one way a page runs a form's action."""
+"""The web forms of the incident record (each with a CSRF token), and the one way a page runs a form's action."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What the incident page shows beyond the record itself: the roles form, which durations still count,
-and the URLs of each timeline entry's actions."""
+"""The incident page: the record with its forms, the roles form, which durations still count, and the URLs
+of each timeline entry's actions."""
 
 from __future__ import annotations
 
@@ -7,14 +7,27 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import url_for
+from flask import g, render_template, render_template_string, request, url_for
+from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
-from . import queries
+from . import queries, reader, timefmt
+from .alerts.queries import incident_alerts
 from .database import get_session
-from .forms import RolesForm
-from .models import SINGLE_HOLDER_ROLES, Incident, IncidentRole, Source, Status, TimelineEntry
+from .forms import ConfirmForm, EntryForm, KeyTimesForm, RolesForm, SeverityForm, StatusForm
+from .models import (
+    KEY_TIMES,
+    SINGLE_HOLDER_ROLES,
+    EntryKind,
+    Incident,
+    IncidentRole,
+    Source,
+    Status,
+    TimelineEntry,
+    utcnow,
+)
+from .settings import severity_scale
 
 
 def running_durations(incident: Incident) -> dict[str, str]:
@@ -95,6 +108,9 @@ def _meta(entry: TimelineEntry, at_iso: str, at_label: str, badges: dict[Source,
     )
 
 
+SOURCE_BADGE = '{% from "_macros.html" import source %}{{ source(value) }}'
+
+
 @dataclass(frozen=True)
 class EntryRow:
     """A timeline entry with what the page prints of its time and its link, worked out in Python once:
@@ -123,3 +139,64 @@ def timeline_days(
         row = EntryRow(entry, at_iso, at_label, actions("entry.edit", entry.id), _meta(entry, at_iso, at_label, badges))
         days[-1][1].append(row)
     return days
+
+
+def apply_zone_choice(incident: Incident | None = None) -> str | None:
+    """Honour ?zone=utc or ?zone=reference for this page; returns the choice in force."""
+    choice = request.args.get("zone")
+    if choice == "utc":
+        g.display_zone = "UTC"
+    elif choice == "reference" and incident is not None and incident.reference_timezone:
+        g.display_zone = incident.reference_timezone
+    else:
+        return None
+    return choice
+
+
+def render(incident_id: int, status: int = 200, **forms: Any) -> str | tuple[str, int]:
+    """The incident page; forms given are shown as submitted (with their errors), the others fresh."""
+    session = get_session()
+    incident = queries.get_incident(session, viewer=current_user, incident_id=incident_id)
+    zone_choice = apply_zone_choice(incident)
+    args = request.args
+    timeline_filter = queries.TimelineFilter(
+        sources=[Source(s) for s in args.getlist("source") if s in Source._value2member_map_],
+        kinds=[EntryKind(k) for k in args.getlist("kind") if k in EntryKind._value2member_map_],
+        key_moments_only=args.get("key") == "1",
+    )
+    entries = queries.list_timeline(session, viewer=current_user, incident_id=incident_id, filters=timeline_filter)
+    zone = reader.display_zone()
+    badges = {s: Markup(render_template_string(SOURCE_BADGE, value=s.value)) for s in Source}
+    days = timeline_days(entries, zone, EntryActions(incident.id, {"zone": zone_choice} if zone_choice else {}), badges)
+    entry_form = forms.get("entry_form") or EntryForm(formdata=None)
+    if not entry_form.occurred_at.data:
+        entry_form.occurred_at.data = timefmt.wall_clock_value(utcnow(), zone)
+    key_times_form = forms.get("key_times_form")
+    if key_times_form is None:
+        key_times_form = KeyTimesForm(formdata=None)
+        for name in KEY_TIMES:
+            getattr(key_times_form, name).data = timefmt.wall_clock_value(getattr(incident, name), zone)
+        key_times_form.reference_timezone.data = incident.reference_timezone or ""
+    status_form = forms.get("status_form") or StatusForm(formdata=None, status=incident.status.value)
+    severity_form = SeverityForm(formdata=None, severity=incident.severity)
+    severity_form.severity.choices = [SelectChoice(s) for s in severity_scale()]
+    page = render_template(
+        "incidents/show.html",
+        incident=incident,
+        days=days,
+        entry_count=len(entries),
+        timeline_filter=timeline_filter,
+        sources=list(Source),
+        kinds=list(EntryKind),
+        zone=zone,
+        zone_choice=zone_choice,
+        entry_form=entry_form,
+        status_form=status_form,
+        severity_form=severity_form,
+        roles_form=forms.get("roles_form") or roles_form(incident),
+        key_times_form=key_times_form,
+        confirm_form=ConfirmForm(formdata=None),
+        running=running_durations(incident),
+        alerts=incident_alerts(session, viewer=current_user, incident_id=incident_id),
+    )
+    return (page, status) if status != 200 else page

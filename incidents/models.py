@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +32,7 @@ NAME_MAX = 200
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; give a timezone")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
@@ -66,8 +66,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -92,7 +92,7 @@ def enum_column(cls: type[enum.Enum]) -> Enum:
     )
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What an account may do: read, respond, or administer."""
 
     VIEWER = "viewer"
@@ -100,7 +100,7 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Where an incident is in its life; the order is the forward direction."""
 
     INVESTIGATING = "investigating"
@@ -113,14 +113,14 @@ class Status(str, enum.Enum):
         return list(Status).index(self)
 
 
-class Visibility(str, enum.Enum):
+class Visibility(enum.StrEnum):
     """Who may see an incident: everyone signed in, or only its participants and admins."""
 
     OPEN = "open"
     RESTRICTED = "restricted"
 
 
-class LabelKind(str, enum.Enum):
+class LabelKind(enum.StrEnum):
     """The kinds of label an incident carries."""
 
     SERVICE = "service"
@@ -128,7 +128,7 @@ class LabelKind(str, enum.Enum):
     TAG = "tag"
 
 
-class IncidentRole(str, enum.Enum):
+class IncidentRole(enum.StrEnum):
     """The roles people hold in an incident's response."""
 
     COMMANDER = "commander"
@@ -140,7 +140,7 @@ class IncidentRole(str, enum.Enum):
 SINGLE_HOLDER_ROLES = (IncidentRole.COMMANDER, IncidentRole.SCRIBE, IncidentRole.COMMUNICATIONS_LEAD)
 
 
-class Source(str, enum.Enum):
+class Source(enum.StrEnum):
     """Where a timeline entry came from."""
 
     WEB = "web"
@@ -153,7 +153,7 @@ class Source(str, enum.Enum):
     IMPORT = "import"
 
 
-class EntryKind(str, enum.Enum):
+class EntryKind(enum.StrEnum):
     """What a timeline entry records."""
 
     ALERT = "alert"
@@ -362,7 +362,7 @@ class TimelineEntry(Base):
         }
 
 
-class RevisionChange(str, enum.Enum):
+class RevisionChange(enum.StrEnum):
     """What a revision of a timeline entry did."""
 
     CORRECTION = "correction"

@@ -9,13 +9,13 @@ Slack and import), with a person or a sender as the actor. The use cases around 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import validation
+from . import key_times, validation
 from .access import ensure_can_see, ensure_can_write
 from .accounts.service import user_by_email
 from .actors import Actor, Sender, actor_id, labels_of, text_of
@@ -37,7 +37,6 @@ from .models import (
     TimelineEntry,
     User,
     Visibility,
-    key_time_conflicts,
     utcnow,
 )
 from .postmortems.models import Postmortem, ReviewStatus
@@ -50,13 +49,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-# The key time a status sets when an incident first reaches it.
-STATUS_TIMES = {
-    Status.MITIGATED: "mitigated_at",
-    Status.RESOLVED: "resolved_at",
-    Status.CLOSED: "closed_at",
-}
 
 
 def declare(
@@ -111,7 +103,7 @@ def declare(
         times["detected_at"] = min(now, times["acknowledged_at"] or now)
     if times["started_at"] is None:
         times["started_at"] = times["detected_at"]
-    _check_order(times)
+    key_times.check_order(times)
     for name, value in times.items():
         setattr(incident, name, value)
     for kind, values, field in (
@@ -261,11 +253,6 @@ def mark_key_time_from_entry(
     return incident
 
 
-def times_in_order(incident: Incident, times: Mapping[str, datetime]) -> bool:
-    """Whether setting these key times keeps the incident's times in order (the one rule change() checks)."""
-    return not key_time_conflicts({**incident.key_times(), **times})
-
-
 def _apply_changes(
     session: Session, incident: Incident, actor: Actor, changes: Mapping[str, Any], *, log_times: bool
 ) -> list[tuple[str, datetime]]:
@@ -306,19 +293,18 @@ def _apply_changes(
         new = changes["status"]
         if new is Status.CLOSED:
             _ensure_review_published(session, incident)
-        status_time = STATUS_TIMES.get(new)
-        closed_at, note = _move_status(incident.status, new, times, closed_at, given, now)
+        status_time = key_times.STATUS_TIMES.get(new)
+        closed_at, note = key_times.move_status(incident.status, new, times, closed_at, given, now)
         # A status reached at a time given with it happened then; otherwise it happens now.
-        notes.append((note, given.get(STATUS_TIMES.get(new, ""), None) or now))
+        notes.append((note, given.get(key_times.STATUS_TIMES.get(new, "")) or now))
         incident.status = new
-    _check_order(times)
+    key_times.check_order(times)
     for name in KEY_TIMES:
         if times[name] != getattr(incident, name):
             # A time given with the status it implies is told by the status entry, at that time.
             if name in given and name != status_time and log_times:
-                notes.append(
-                    (f"{_label(name)} set to {_when(times[name])} (was {_when(getattr(incident, name))}).", now)
-                )
+                was = key_times.when(getattr(incident, name))
+                notes.append((f"{key_times.label(name)} set to {key_times.when(times[name])} (was {was}).", now))
             setattr(incident, name, times[name])
     incident.closed_at = closed_at
 
@@ -354,35 +340,6 @@ EDITABLE = (
     "reference_timezone",
     *KEY_TIMES,
 )
-
-
-def _move_status(
-    old: Status,
-    new: Status,
-    times: dict[str, datetime | None],
-    closed_at: datetime | None,
-    given: Mapping[str, datetime | None],
-    now: datetime,
-) -> tuple[datetime | None, str]:
-    """Fill or clear the key times a status change implies; returns closed_at and the log line."""
-    if new.rank > old.rank:
-        for status, name in STATUS_TIMES.items():
-            if status.rank <= new.rank:
-                if name == "closed_at":
-                    closed_at = closed_at or now
-                elif times[name] is None:
-                    times[name] = now
-        return closed_at, f"Status changed from {old.value} to {new.value}."
-    cleared = []
-    for status, name in STATUS_TIMES.items():
-        if status.rank > new.rank:
-            if name == "closed_at":
-                closed_at = None
-            elif times[name] is not None and name not in given:
-                cleared.append(f"{_label(name)} was {_when(times[name])}")
-                times[name] = None
-    detail = f" Cleared: {'; '.join(cleared)}." if cleared else ""
-    return closed_at, f"Reopened: status changed from {old.value} to {new.value}.{detail}"
 
 
 def _assign_roles(session: Session, incident: Incident, roles: Mapping[str, Any]) -> list[str]:
@@ -442,24 +399,6 @@ def _user_by_email(session: Session, email: str, *, field: str) -> User:
     if user is None or not user.is_active:
         raise InvalidInput(f"no active user with email {email[:320]!r}", field=field)
     return user
-
-
-def _check_order(times: Mapping[str, datetime | None]) -> None:
-    conflicts = key_time_conflicts(dict(times))
-    if conflicts:
-        first, second = conflicts[0]
-        raise InvalidInput(
-            f"{second} ({_when(times[second])}) must not be before {first} ({_when(times[first])})",
-            field=second,
-        )
-
-
-def _label(name: str) -> str:
-    return name.removesuffix("_at").capitalize() + " time"
-
-
-def _when(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "unset"
 
 
 def _record_change(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .errors import InvalidInput
@@ -38,22 +38,22 @@ def from_wall_clock(value: datetime, zone: str, *, field: str) -> datetime:
     """A naive wall-clock time read in the zone, as aware UTC; a time the zone skips is refused."""
     tz = ZoneInfo(known_zone(zone, field=field))
     aware = value.replace(tzinfo=tz)
-    round_trip = aware.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None)
+    round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
     if round_trip != value:
         raise InvalidInput(f"{value:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it)", field=field)
-    return aware.astimezone(timezone.utc)
+    return aware.astimezone(UTC)
 
 
 def start_of_day(midnight: datetime, zone: str) -> datetime:
     """A naive midnight read in the zone, as aware UTC (a midnight the clocks skip maps just past it)."""
-    return midnight.replace(tzinfo=ZoneInfo(known_zone(zone))).astimezone(timezone.utc)
+    return midnight.replace(tzinfo=ZoneInfo(known_zone(zone))).astimezone(UTC)
 
 
 def age(value: datetime | None) -> str:
     """How long ago, in the duration style ('3h 05m')."""
     if value is None:
         return "—"
-    return duration(datetime.now(timezone.utc) - value)
+    return duration(datetime.now(UTC) - value)
 
 
 def wall_clock_value(value: datetime | None, zone: str) -> datetime | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,7 +54,7 @@ def past_time(value: datetime, *, field: str) -> datetime:
         raise InvalidInput(f"{field} must carry a UTC offset", field=field)
     if value > utcnow() + CLOCK_SKEW:
         raise InvalidInput(f"{field} is in the future", field=field)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def zone(name: str, *, field: str = "timezone") -> str:

@@ -1,4 +1,4 @@
-"""The front page, the incident list (and its CSV export) and the declare form. Thin: each calls one query or service."""
+"""The front page, the incident list (and its CSV export) and the declare form; each calls one query or service."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _healthz() -> Response:
 @bp.get("/")
 @signed_in
 def home() -> str:
-    """Open incidents first, most severe first; then the most recently updated, recent post-mortems and my open action items."""
+    """Open incidents, most severe first; then the recently updated, recent post-mortems and my open action items."""
     session = get_session()
     open_now = queries.list_incidents(
         session,

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, render_template_string, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from . import queries, reader, service, timefmt
+from . import incident_page, queries, reader, service
 from . import timeline as service_timeline
 from .accounts.auth import signed_in
-from .alerts.queries import incident_alerts
 from .database import get_session
 from .forms import (
     ConfirmForm,
@@ -26,8 +24,8 @@ from .forms import (
     StatusForm,
     run_form,
 )
-from .incident_page import EntryActions, roles_form, running_durations, timeline_days
-from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status, utcnow
+from .incident_page import roles_form
+from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, EntryKind, Incident, Source, Status
 from .settings import severity_scale
 
 # The source badge of the shared macro, rendered once per source for the timeline's rows.
@@ -42,7 +40,7 @@ Page = str | tuple[str, int]
 @signed_in
 def show(incident_id: int) -> Page:
     """The incident: header, key times and durations, roles, the timeline and the forms to change them."""
-    return _page(incident_id)
+    return incident_page.render(incident_id)
 
 
 @bp.post("/timeline")
@@ -184,69 +182,9 @@ def _update(incident_id: int, **changes: Any) -> Incident:
 def _act(incident_id: int, form: Any, action: Callable[[], Any], *, anchor: str = "", **forms: Any) -> Response | Page:
     """Run a form's action, then back to the page; when refused, the page again with the error and status."""
     # Times typed in the form are read in the zone the page showed them in.
-    _apply_zone_choice(queries.get_incident(get_session(), viewer=current_user, incident_id=incident_id))
+    incident_page.apply_zone_choice(queries.get_incident(get_session(), viewer=current_user, incident_id=incident_id))
     refusal = run_form(form, action)
     if refusal is not None:
-        return _page(incident_id, refusal.status, **forms)
+        return incident_page.render(incident_id, refusal.status, **forms)
     target = url_for("incident.show", incident_id=incident_id, zone=request.args.get("zone") or None)
     return redirect(target + (f"#{anchor}" if anchor else ""))
-
-
-def _apply_zone_choice(incident: Incident | None = None) -> str | None:
-    """Honour ?zone=utc or ?zone=reference for this page; returns the choice in force."""
-    choice = request.args.get("zone")
-    if choice == "utc":
-        g.display_zone = "UTC"
-    elif choice == "reference" and incident is not None and incident.reference_timezone:
-        g.display_zone = incident.reference_timezone
-    else:
-        return None
-    return choice
-
-
-def _page(incident_id: int, status: int = 200, **forms: Any) -> Page:
-    session = get_session()
-    incident = queries.get_incident(session, viewer=current_user, incident_id=incident_id)
-    zone_choice = _apply_zone_choice(incident)
-    args = request.args
-    timeline_filter = queries.TimelineFilter(
-        sources=[Source(s) for s in args.getlist("source") if s in Source._value2member_map_],
-        kinds=[EntryKind(k) for k in args.getlist("kind") if k in EntryKind._value2member_map_],
-        key_moments_only=args.get("key") == "1",
-    )
-    entries = queries.list_timeline(session, viewer=current_user, incident_id=incident_id, filters=timeline_filter)
-    zone = reader.display_zone()
-    badges = {s: Markup(render_template_string(SOURCE_BADGE, value=s.value)) for s in Source}
-    days = timeline_days(entries, zone, EntryActions(incident.id, {"zone": zone_choice} if zone_choice else {}), badges)
-    entry_form = forms.get("entry_form") or EntryForm(formdata=None)
-    if not entry_form.occurred_at.data:
-        entry_form.occurred_at.data = timefmt.wall_clock_value(utcnow(), zone)
-    key_times_form = forms.get("key_times_form")
-    if key_times_form is None:
-        key_times_form = KeyTimesForm(formdata=None)
-        for name in KEY_TIMES:
-            getattr(key_times_form, name).data = timefmt.wall_clock_value(getattr(incident, name), zone)
-        key_times_form.reference_timezone.data = incident.reference_timezone or ""
-    status_form = forms.get("status_form") or StatusForm(formdata=None, status=incident.status.value)
-    severity_form = SeverityForm(formdata=None, severity=incident.severity)
-    severity_form.severity.choices = [SelectChoice(s) for s in severity_scale()]
-    page = render_template(
-        "incidents/show.html",
-        incident=incident,
-        days=days,
-        entry_count=len(entries),
-        timeline_filter=timeline_filter,
-        sources=list(Source),
-        kinds=list(EntryKind),
-        zone=zone,
-        zone_choice=zone_choice,
-        entry_form=entry_form,
-        status_form=status_form,
-        severity_form=severity_form,
-        roles_form=forms.get("roles_form") or roles_form(incident),
-        key_times_form=key_times_form,
-        confirm_form=ConfirmForm(formdata=None),
-        running=running_durations(incident),
-        alerts=incident_alerts(session, viewer=current_user, incident_id=incident_id),
-    )
-    return (page, status) if status != 200 else page

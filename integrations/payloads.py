@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +12,7 @@ from typing import Any
 _EPOCH_DIVISORS = ((10**17, 10**9), (10**14, 10**6), (10**11, 10**3), (0, 1))
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Unreadable(Exception):
@@ -80,7 +80,7 @@ def _epoch_time(value: int | float, field: str) -> datetime:
                     # Integer arithmetic: a float would round nanoseconds into the wrong microsecond.
                     whole, part = divmod(value, divisor)
                     return EPOCH + timedelta(seconds=whole, microseconds=part * 1_000_000 // divisor)
-                return datetime.fromtimestamp(value / divisor, timezone.utc)
+                return datetime.fromtimestamp(value / divisor, UTC)
             except (OverflowError, OSError, ValueError):
                 raise Unreadable(f"{field} {value!r} is not a time we can represent") from None
     raise AssertionError("the last threshold is zero")
@@ -101,7 +101,7 @@ def _rfc3339_time(value: str) -> datetime | None:
     if parsed.year <= 1:
         return None
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError:
         raise ValueError("is out of range") from None
 

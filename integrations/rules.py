@@ -67,7 +67,7 @@ def _rule(item: Any, n: int, origin: str, scale: list[str]) -> RoutingRule:
     if source_name != "*" and source_name not in SENDERS:
         raise RulesError(f"{where}: source must be '*' or one of {', '.join(SENDERS)}")
     try:
-        action = RouteAction(item.get("action"))
+        action = RouteAction(str(item.get("action")))
     except ValueError:
         raise RulesError(f"{where}: action must be one of {', '.join(a.value for a in RouteAction)}") from None
     match = item.get("match", {})

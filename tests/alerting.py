@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
 from flask import Flask
@@ -134,9 +135,9 @@ def pd_event(
     **data: Any,
 ) -> dict[str, Any]:
     """A PagerDuty V3 webhook body; incident data unless data says otherwise."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    when = occurred_at or datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    when = occurred_at or datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     incident = {
         "id": incident_id,
         "type": "incident",
@@ -224,3 +225,12 @@ def og_action(
 def og_post(client: Any, payload: Any, token: str = OG_TOKEN) -> Any:
     """Deliver to /integrations/opsgenie with the secret header Opsgenie's integration is set to send."""
     return post_json(client, "/integrations/opsgenie", payload, {"X-Kintsugi-Token": token})
+
+
+def use_rules(app: Flask, configured: list[dict[str, Any]]) -> None:
+    """Route with these rules (before the defaults), as KINTSUGI_ALERT_RULES would."""
+    from integrations import receiving, rules
+
+    app.extensions[receiving.RULES] = rules.load_rules(
+        {"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]}
+    )

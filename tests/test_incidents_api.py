@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from conftest import Caller, declare
 
 
 def ago(**kw: float) -> str:
-    return (datetime.now(timezone.utc) - timedelta(**kw)).isoformat()
+    return (datetime.now(UTC) - timedelta(**kw)).isoformat()
 
 
 def test_declare_returns_the_record_with_declarer_as_commander(responder: Caller) -> None:
@@ -44,11 +44,11 @@ def test_declare_logs_a_timeline_entry(responder: Caller) -> None:
     incident = declare(responder, severity="SEV1")
     entries = responder.get(f"/api/incidents/{incident['id']}/timeline").get_json()["entries"]
     assert [e["kind"] for e in entries] == ["status_change"]
-    assert "Declared SEV1 incident; Riley Responder is incident commander." == entries[0]["text"]
+    assert entries[0]["text"] == "Declared SEV1 incident; Riley Responder is incident commander."
 
 
 def test_durations_follow_the_key_times(responder: Caller) -> None:
-    base = datetime.now(timezone.utc) - timedelta(hours=5)
+    base = datetime.now(UTC) - timedelta(hours=5)
     incident = declare(responder, started_at=base.isoformat(), detected_at=(base + timedelta(minutes=10)).isoformat())
     response = responder.patch(
         f"/api/incidents/{incident['id']}",
@@ -69,7 +69,7 @@ def test_durations_follow_the_key_times(responder: Caller) -> None:
 
 
 def test_key_times_out_of_order_are_refused_naming_both_fields(responder: Caller) -> None:
-    base = datetime.now(timezone.utc) - timedelta(hours=2)
+    base = datetime.now(UTC) - timedelta(hours=2)
     incident = declare(responder, started_at=base.isoformat(), detected_at=(base + timedelta(minutes=1)).isoformat())
     response = responder.patch(
         f"/api/incidents/{incident['id']}", {"detected_at": (base - timedelta(minutes=1)).isoformat()}
@@ -89,7 +89,7 @@ def test_key_times_out_of_order_are_refused_naming_both_fields(responder: Caller
 
 
 def test_times_in_other_offsets_are_stored_as_the_same_instant(responder: Caller) -> None:
-    instant = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+    instant = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     in_tokyo = instant.astimezone(timezone(timedelta(hours=9))).isoformat()
     incident = declare(responder, started_at=in_tokyo)
     assert incident["started_at"] == instant.isoformat()
@@ -206,7 +206,7 @@ def test_healthz_answers_without_login(client: Any) -> None:
 def test_a_status_given_with_its_time_is_logged_once_at_that_time(responder: Caller) -> None:
     incident = declare(responder, started_at=ago(hours=2), detected_at=ago(hours=2))
     path = f"/api/incidents/{incident['id']}"
-    mitigated_at = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)
+    mitigated_at = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
     responder.patch(path, {"status": "mitigated", "mitigated_at": mitigated_at.isoformat()})
     entries = responder.get(path + "/timeline").get_json()["entries"]
     changes = [e for e in entries if not e["text"].startswith("Declared")]

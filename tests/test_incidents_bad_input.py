@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -165,7 +165,7 @@ def test_unknown_routes_and_methods_answer_json(responder: Caller) -> None:
 
 def test_entry_time_in_the_future_is_refused(responder: Caller) -> None:
     incident = declare(responder)
-    later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert_error(
         responder.post(f"/api/incidents/{incident['id']}/timeline", {"text": "x", "occurred_at": later}),
         422,

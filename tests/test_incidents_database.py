@@ -1,4 +1,4 @@
-"""The database wiring: writers' turns on SQLite, a failed turn leaving no transaction open, times as SQLite keeps them."""
+"""The database wiring: writers' turns on SQLite, a failed turn leaving no transaction, times as SQLite keeps them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import select
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -85,11 +85,11 @@ def test_sqlite_stores_times_as_its_datetime_type_writes_them() -> None:
     assert ours is not None and theirs is not None
     kolkata = timezone(timedelta(hours=5, minutes=30))
     for moment in (
-        datetime(2026, 11, 23, 22, 19, 10, tzinfo=timezone.utc),
+        datetime(2026, 11, 23, 22, 19, 10, tzinfo=UTC),
         datetime(2026, 11, 24, 3, 49, 10, 123, tzinfo=kolkata),
-        datetime(5, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+        datetime(5, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
     ):
-        assert ours(moment) == theirs(moment.astimezone(timezone.utc).replace(tzinfo=None))
+        assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
     assert ours(None) is None
     with pytest.raises(ValueError, match="naive"):
         ours(datetime(2026, 11, 23, 22, 19, 10))

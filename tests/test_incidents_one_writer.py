@@ -3,11 +3,22 @@ same core as a person's, and a sender's text is cut with a mark where a person's
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from alerting import AM_TOKEN, PD_SECRET, am_alert, am_notification, am_post, db, pd_event, pd_post, timeline_texts
+from alerting import (
+    AM_TOKEN,
+    PD_SECRET,
+    am_alert,
+    am_notification,
+    am_post,
+    db,
+    pd_event,
+    pd_post,
+    timeline_texts,
+    use_rules,
+)
 from conftest import Caller, csrf_of, make_user, sign_in
 from flask import Flask
 from sqlalchemy import select
@@ -15,7 +26,7 @@ from sqlalchemy import select
 from incidents.actors import Sender, cut, text_of
 from incidents.errors import InvalidInput
 from incidents.models import TEXT_MAX, TITLE_MAX, Incident, IncidentRole, Role, TimelineEntry
-from integrations import receiving, rules
+from integrations import rules
 
 
 @pytest.fixture
@@ -23,12 +34,6 @@ def pager_app(app: Flask) -> Flask:
     app.config["ALERTMANAGER_TOKEN"] = AM_TOKEN
     app.config["PAGERDUTY_WEBHOOK_SECRETS"] = PD_SECRET
     return app
-
-
-def use_rules(app: Flask, configured: list[dict[str, Any]]) -> None:
-    app.extensions[receiving.RULES] = rules.load_rules(
-        {"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]}
-    )
 
 
 def the_incident(app: Flask) -> Incident:
@@ -174,7 +179,7 @@ def test_an_acknowledgement_by_someone_kintsugi_does_not_know_sets_the_time_only
 def test_an_acknowledgement_before_detection_leaves_the_time_unset_by_the_one_rule(
     pager_app: Flask, client: Any
 ) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     pd_post(client, pd_event(occurred_at=(now - timedelta(minutes=1)).isoformat()))
     # The sender's clock says it was acknowledged before it was triggered: not patched to the detection time.
     early = (now - timedelta(minutes=10)).isoformat()
@@ -276,7 +281,7 @@ def test_an_alert_declared_incident_emits_the_events_of_one_declared_on_a_page(l
 
 def test_a_pagers_acknowledgement_and_mitigation_emit_incident_changes(listening: Flask, client: Any) -> None:
     use_rules(listening, [{"source": "pagerduty", "action": "declare", "mitigate_when_resolved": True}])
-    pd_post(client, pd_event(occurred_at=(datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()))
+    pd_post(client, pd_event(occurred_at=(datetime.now(UTC) - timedelta(minutes=5)).isoformat()))
     pd_post(client, pd_event("incident.acknowledged", event_id="EV-ACK"))
     pd_post(client, pd_event("incident.resolved", event_id="EV-RES"))
     changes = [p["changed"] for t, p in emitted(listening) if t == "incident.changed"]

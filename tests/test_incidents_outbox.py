@@ -72,17 +72,17 @@ def test_events_round_trip_through_json_payloads() -> None:
         "entry_ids": [10, 11],
         "source": "slack",
     }
-    with pytest.raises(EventError, match="unknown event type 'incident.renamed'"):
+    with pytest.raises(EventError, match=r"unknown event type 'incident\.renamed'"):
         from_payload("incident.renamed", {})
     with pytest.raises(EventError, match=r"expected \['entry_ids', 'incident_id', 'source'\]"):
         from_payload("timeline.entries_recorded", {"incident_id": 3})
 
 
 def test_subscribing_to_an_unknown_type_or_twice_fails_at_start(app: Flask) -> None:
-    with pytest.raises(EventError, match="unknown event type 'incident.renamed'"):
+    with pytest.raises(EventError, match=r"unknown event type 'incident\.renamed'"):
         subscribe(app, "incident.renamed", "search.index", lambda e: None)
     subscribe(app, IncidentDeclared, "search.index", lambda e: None)
-    with pytest.raises(ValueError, match="'search.index' is already subscribed to incident.declared"):
+    with pytest.raises(ValueError, match=r"'search\.index' is already subscribed to incident\.declared"):
         subscribe(app, "incident.declared", "search.index", lambda e: None)
 
 

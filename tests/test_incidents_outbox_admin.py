@@ -1,4 +1,4 @@
-"""The outbox for people: the admin page of parked rows with Retry, `flask outbox status`, and the oldest pending age."""
+"""The outbox for people: the admin page of parked rows with Retry, `flask outbox status`, the oldest pending age."""
 
 from __future__ import annotations
 

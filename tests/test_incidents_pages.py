@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -97,7 +97,7 @@ def test_csv_export_has_what_the_list_shows_and_nothing_hidden(app: Flask, kim: 
 
 
 def test_list_pages_with_next_links(app: Flask, kim: FlaskClient) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for n in range(55):
         declare(app, "kim@example.com", title=f"Incident number {n:02d}", started_at=now - timedelta(minutes=n + 1))
     first = kim.get("/incidents").get_data(as_text=True)
@@ -110,7 +110,7 @@ def test_list_pages_with_next_links(app: Flask, kim: FlaskClient) -> None:
 
 def test_incident_page_actions(app: Flask, kim: FlaskClient) -> None:
     make_user(app, "sam@example.com")
-    started = datetime.now(timezone.utc) - timedelta(hours=3)
+    started = datetime.now(UTC) - timedelta(hours=3)
     incident_id = declare(app, "kim@example.com", started_at=started)
     url = f"/incidents/{incident_id}"
     assert post(kim, url + "/severity", {"severity": "SEV1"}, url).status_code == 302
@@ -150,7 +150,7 @@ def test_incident_page_actions(app: Flask, kim: FlaskClient) -> None:
 
 
 def test_key_times_are_read_in_the_zone_the_page_shows(app: Flask, kim: FlaskClient) -> None:
-    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 1, 10, 8, 0, tzinfo=timezone.utc))
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 1, 10, 8, 0, tzinfo=UTC))
     url = f"/incidents/{incident_id}"
     response = post(
         kim,
@@ -166,8 +166,8 @@ def test_key_times_are_read_in_the_zone_the_page_shows(app: Flask, kim: FlaskCli
     with app.app_context():
         incident = get_session().get(Incident, incident_id)
         assert incident is not None
-        assert incident.started_at == datetime(2026, 1, 10, 8, 0, tzinfo=timezone.utc)  # 09:00 in Berlin, unchanged
-        assert incident.mitigated_at == datetime(2026, 1, 10, 9, 15, tzinfo=timezone.utc)
+        assert incident.started_at == datetime(2026, 1, 10, 8, 0, tzinfo=UTC)  # 09:00 in Berlin, unchanged
+        assert incident.mitigated_at == datetime(2026, 1, 10, 9, 15, tzinfo=UTC)
         assert incident.reference_timezone == "America/New_York"
     # The same form read in UTC when the page is switched to UTC.
     response = post(
@@ -184,7 +184,7 @@ def test_key_times_are_read_in_the_zone_the_page_shows(app: Flask, kim: FlaskCli
     assert response.headers["Location"].endswith(f"{url}?zone=utc#key-times")
     with app.app_context():
         incident = get_session().get(Incident, incident_id)
-        assert incident is not None and incident.started_at == datetime(2026, 1, 10, 7, 0, tzinfo=timezone.utc)
+        assert incident is not None and incident.started_at == datetime(2026, 1, 10, 7, 0, tzinfo=UTC)
     assert "Thu 2026-01-10" not in kim.get(url).get_data(as_text=True)  # it is a Saturday
     assert "Sat 2026-01-10 08:00 CET" in kim.get(url).get_data(as_text=True)
     assert "Sat 2026-01-10 07:00 UTC" in kim.get(url + "?zone=utc").get_data(as_text=True)
@@ -195,7 +195,7 @@ def test_key_times_are_read_in_the_zone_the_page_shows(app: Flask, kim: FlaskCli
 
 
 def test_a_refused_change_shows_nothing_of_itself_on_the_page_drawn_next(app: Flask, kim: FlaskClient) -> None:
-    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 1, 10, 8, 0, tzinfo=timezone.utc))
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 1, 10, 8, 0, tzinfo=UTC))
     url = f"/incidents/{incident_id}"
     refused = post(
         kim,
@@ -253,7 +253,7 @@ def test_a_failed_entry_keeps_what_was_typed(app: Flask, kim: FlaskClient) -> No
 
 
 def test_profile_zone_and_the_utc_switch(app: Flask, kim: FlaskClient) -> None:
-    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc))
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
     url = f"/incidents/{incident_id}"
     assert "Wed 2026-07-01 14:00 CEST" in kim.get(url).get_data(as_text=True)
     assert post(kim, "/account", {"name": "Kim K", "timezone": "Asia/Kolkata"}, "/account").status_code == 302
@@ -268,7 +268,7 @@ def test_profile_zone_and_the_utc_switch(app: Flask, kim: FlaskClient) -> None:
 def test_following_the_browsers_zone(app: Flask, client: FlaskClient) -> None:
     make_user(app, "bo@example.com", zone=None)
     sign_in(client, "bo@example.com")
-    incident_id = declare(app, "bo@example.com", started_at=datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc))
+    incident_id = declare(app, "bo@example.com", started_at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
     page = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert 'data-zone-source="browser-unknown"' in page and "12:00 UTC" in page
     client.set_cookie("kintsugi_tz", "America%2FChicago")  # as kintsugi.js writes it
@@ -336,7 +336,7 @@ def test_only_durations_whose_end_can_still_come_are_running(app: Flask, kim: Fl
 
 
 def test_history_shows_the_time_before_in_the_readers_zone(app: Flask, kim: FlaskClient) -> None:
-    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc))
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 7, 0, tzinfo=UTC))
     url = f"/incidents/{incident_id}"
     post(kim, url + "/timeline", {"text": "failover", "kind": "action", "occurred_at": "2026-07-01T10:00"}, url)
     with app.app_context():
@@ -350,7 +350,7 @@ def test_history_shows_the_time_before_in_the_readers_zone(app: Flask, kim: Flas
 
 
 def test_an_entry_is_corrected_on_its_own_page(app: Flask, kim: FlaskClient) -> None:
-    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc))
+    incident_id = declare(app, "kim@example.com", started_at=datetime(2026, 7, 1, 7, 0, tzinfo=UTC))
     url = f"/incidents/{incident_id}"
     post(kim, url + "/timeline", {"text": "failover", "kind": "action", "occurred_at": "2026-07-01T10:00"}, url)
     with app.app_context():

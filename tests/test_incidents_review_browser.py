@@ -8,7 +8,7 @@ the published document. The review page and the document are screenshotted and c
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from incidents.service import declare_incident, update_incident
 from incidents.timeline import record_timeline_entry
 
 pytest.importorskip("playwright.sync_api")
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def resolved_incident(app: Flask, email: str) -> int:

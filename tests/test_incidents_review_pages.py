@@ -4,7 +4,7 @@ publish (refused, then acknowledged), the document, its Markdown, the history, t
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from incidents.postmortems.service import save_section, start_postmortem
 from incidents.service import declare_incident, update_incident
 from incidents.timeline import record_timeline_entry
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def user(email: str) -> User:
@@ -97,7 +97,8 @@ def post(client: FlaskClient, url: str, data: dict[str, Any], page: str) -> Any:
 
 def version_of(page: str, key: str) -> str:
     match = re.search(
-        rf'action="/postmortems/\d+/sections/{key}"[^>]*>\s*<input[^>]+>\s*<input type="hidden" name="version" value="(\d+)"',
+        rf'action="/postmortems/\d+/sections/{key}"[^>]*>\s*<input[^>]+>\s*'
+        r'<input type="hidden" name="version" value="(\d+)"',
         page,
     )
     assert match, f"no version field for {key}"
@@ -345,8 +346,8 @@ def test_markdown_export_and_history(app: Flask, kim: FlaskClient) -> None:
     history = kim.get(f"{url}/history").get_data(as_text=True)
     assert "Edited “Summary”." in history and "<strong>Kim</strong>" in history
     assert (
-        '<span class="diff-remove">-Card payments failed with 502.</span><span class="diff-add">+New summary line.</span>'
-        in history
+        '<span class="diff-remove">-Card payments failed with 502.</span>'
+        '<span class="diff-add">+New summary line.</span>' in history
     )
     assert "Started from the template" in history
 

@@ -16,7 +16,7 @@ ISSUER = "https://id.example"
 
 
 def sso_app(app: Flask) -> Flask:
-    """An app with single sign-on configured, on the database of conftest's `app`; nothing is fetched from the issuer."""
+    """An app with single sign-on configured, on the database of conftest's `app`; the issuer is never asked."""
     return create_app(
         {
             "TESTING": True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from incidents.timefmt import duration, from_wall_clock, local
 
 
 def test_local_shows_date_time_and_zone() -> None:
-    instant = datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)
+    instant = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
     assert local(instant, "Asia/Tokyo") == "Thu 2026-07-02 08:30 JST"
     assert local(instant, "America/New_York") == "Wed 2026-07-01 19:30 EDT"
     assert local(None, "UTC") == "—"
@@ -20,8 +20,8 @@ def test_local_shows_date_time_and_zone() -> None:
 def test_the_same_wall_clock_across_a_dst_change_is_a_different_offset() -> None:
     before = from_wall_clock(datetime(2026, 10, 24, 12, 0), "Europe/London", field="t")
     after = from_wall_clock(datetime(2026, 10, 26, 12, 0), "Europe/London", field="t")
-    assert before == datetime(2026, 10, 24, 11, 0, tzinfo=timezone.utc)
-    assert after == datetime(2026, 10, 26, 12, 0, tzinfo=timezone.utc)
+    assert before == datetime(2026, 10, 24, 11, 0, tzinfo=UTC)
+    assert after == datetime(2026, 10, 26, 12, 0, tzinfo=UTC)
     assert after - before == timedelta(days=2, hours=1)
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from conftest import Caller, declare
 
 
 def test_entries_are_ordered_by_when_they_happened(responder: Caller) -> None:
-    incident = declare(responder, started_at=(datetime.now(timezone.utc) - timedelta(hours=3)).isoformat())
+    incident = declare(responder, started_at=(datetime.now(UTC) - timedelta(hours=3)).isoformat())
     path = f"/api/incidents/{incident['id']}/timeline"
-    late = (datetime.now(timezone.utc) - timedelta(minutes=5)).replace(microsecond=0)
+    late = (datetime.now(UTC) - timedelta(minutes=5)).replace(microsecond=0)
     early = late - timedelta(hours=2)
     first = responder.post(path, {"text": "rolled back", "occurred_at": late.isoformat(), "kind": "action"})
     assert first.status_code == 201

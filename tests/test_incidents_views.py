@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from conftest import PASSWORD, csrf_of, make_user, sign_in
@@ -90,7 +90,7 @@ def test_declare_then_read_and_add_an_entry_in_the_readers_zone(app: Flask, clie
         entry = get_session().scalar(select(TimelineEntry).where(TimelineEntry.text.like("Processor%")))
         assert entry is not None
         expected = datetime(yesterday.year, yesterday.month, yesterday.day, 9, 30, tzinfo=ZoneInfo("America/New_York"))
-        assert entry.occurred_at == expected.astimezone(timezone.utc)
+        assert entry.occurred_at == expected.astimezone(UTC)
         assert entry.is_key_moment is True
     page = client.get(page_url).get_data(as_text=True)
     assert f"{yesterday:%A %Y-%m-%d}" in page

@@ -4,7 +4,7 @@ resend forever, and nothing half-stored."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -73,11 +73,11 @@ def test_nanosecond_epoch_and_year_one_times(am_app: Flask, client: Any) -> None
     assert am_post(client, am_notification(nanos, epoch)).status_code == 200
     with db(am_app) as session:
         incident = session.scalars(select(Incident)).one()
-        assert incident.started_at == datetime(2026, 11, 22, 5, 59, 30, 118123, tzinfo=timezone.utc)
+        assert incident.started_at == datetime(2026, 11, 22, 5, 59, 30, 118123, tzinfo=UTC)
         firing = session.scalars(select(TimelineEntry.occurred_at).where(TimelineEntry.kind == "alert")).all()
-        assert datetime(2024, 11, 22, 5, 59, 30, 118123, tzinfo=timezone.utc) in firing
+        assert datetime(2024, 11, 22, 5, 59, 30, 118123, tzinfo=UTC) in firing
     year_one = am_alert(fingerprint="cccc000000000001", starts="0001-01-01T00:00:00Z", instance="c")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     assert am_post(client, am_notification(year_one)).status_code == 200
     with db(am_app) as session:
         entry = session.scalars(

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -173,9 +173,9 @@ def incident_of(app: Flask, service: str) -> Incident | None:
 
 def test_real_alertmanager_fires_resolves_and_survives_an_app_restart(app: Flask, stack: tuple[Server, str]) -> None:
     server, alertmanager = stack
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     starts = now - timedelta(minutes=2)
-    pushed_at = datetime.now(timezone.utc)
+    pushed_at = datetime.now(UTC)
     push(
         alertmanager,
         alert("HighErrorRate", "checkout", "checkout-1", starts),
@@ -188,15 +188,15 @@ def test_real_alertmanager_fires_resolves_and_survives_an_app_restart(app: Flask
     assert (incident.severity, incident.status) == ("SEV1", Status.INVESTIGATING)
     assert [label.value for label in incident.labels] == ["checkout"]
     assert incident.started_at == starts
-    assert incident.detected_at is not None and pushed_at <= incident.detected_at <= datetime.now(timezone.utc)
+    assert incident.detected_at is not None and pushed_at <= incident.detected_at <= datetime.now(UTC)
 
     # Resolve one, then the other: mitigated only when both have resolved, at the last end.
-    push(alertmanager, alert("HighErrorRate", "checkout", "checkout-1", starts, datetime.now(timezone.utc)))
+    push(alertmanager, alert("HighErrorRate", "checkout", "checkout-1", starts, datetime.now(UTC)))
     resolved = "Alertmanager: HighErrorRate resolved for checkout"
     wait_for("the first resolution", lambda: entries(app, resolved) == 1)
     still_open = incident_of(app, "checkout")
     assert still_open is not None and still_open.status is Status.INVESTIGATING
-    last_end = datetime.now(timezone.utc).replace(microsecond=0)
+    last_end = datetime.now(UTC).replace(microsecond=0)
     push(alertmanager, alert("HighErrorRate", "checkout", "checkout-2", starts, last_end))
     wait_for("the second resolution", lambda: entries(app, resolved) == 2)
     mitigated = incident_of(app, "checkout")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alerting import am_alert, am_notification
@@ -36,7 +36,7 @@ def test_a_firing_and_a_resolved_alert_become_two_signals_keyed_by_fingerprint_a
     assert [what for what, _ in firing.links] == ["graph", "runbook"]
     assert ended.state is AlertState.RESOLVED
     assert ended.text == "Alertmanager: HighErrorRate resolved for checkout"
-    assert ended.ended_at == datetime(2024, 11, 22, 6, 4, 45, 20000, tzinfo=timezone.utc)
+    assert ended.ended_at == datetime(2024, 11, 22, 6, 4, 45, 20000, tzinfo=UTC)
 
 
 def test_grafana_shares_the_reading_but_speaks_in_its_own_name() -> None:
@@ -62,10 +62,10 @@ def test_times_read_as_the_senders_write_them() -> None:
     assert sender_time("0001-01-01T00:00:00Z", field="endsAt") is None
     assert sender_time(None, field="endsAt") is None
     assert sender_time("2026-11-22T06:09:47.65656861Z", field="t") == datetime(
-        2026, 11, 22, 6, 9, 47, 656568, tzinfo=timezone.utc
+        2026, 11, 22, 6, 9, 47, 656568, tzinfo=UTC
     )
-    assert sender_time("2026-11-22T07:09:47+01:00", field="t") == datetime(2026, 11, 22, 6, 9, 47, tzinfo=timezone.utc)
-    seconds = datetime(2015, 1, 5, 10, 3, 11, tzinfo=timezone.utc)
+    assert sender_time("2026-11-22T07:09:47+01:00", field="t") == datetime(2026, 11, 22, 6, 9, 47, tzinfo=UTC)
+    seconds = datetime(2015, 1, 5, 10, 3, 11, tzinfo=UTC)
     assert sender_time(1420452191, field="t") == seconds
     assert sender_time(1420452191104, field="t") == seconds.replace(microsecond=104000)
     assert sender_time(1420452191104123, field="t") == seconds.replace(microsecond=104123)

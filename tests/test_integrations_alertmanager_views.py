@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from alerting import AM_TOKEN, am_alert, am_notification, am_post, counts, db, post_json, timeline_texts
+from alerting import AM_TOKEN, am_alert, am_notification, am_post, counts, db, post_json, timeline_texts, use_rules
 from flask import Flask, session
 from sqlalchemy import select
 
 from app import create_app
 from incidents.alerts.models import AlertOccurrence, Delivery, DeliveryOutcome
 from incidents.models import Incident, Status, TimelineEntry
-from integrations import receiving, rules
 
-STARTS = datetime(2026, 11, 22, 5, 59, 30, 118000, tzinfo=timezone.utc)
+STARTS = datetime(2026, 11, 22, 5, 59, 30, 118000, tzinfo=UTC)
 
 
 @pytest.fixture
 def am_app(app: Flask) -> Flask:
     app.config["ALERTMANAGER_TOKEN"] = AM_TOKEN
     return app
-
-
-def use_rules(app: Flask, configured: list[dict[str, Any]]) -> None:
-    app.extensions[receiving.RULES] = rules.load_rules(
-        {"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]}
-    )
 
 
 def only_incident(app: Flask) -> Incident:
@@ -55,7 +48,7 @@ def test_refused_without_configuration_or_with_a_wrong_token(app: Flask, client:
 
 
 def test_a_critical_alert_declares_an_incident_whose_timeline_writes_itself(am_app: Flask, client: Any) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     answer = am_post(client, am_notification(am_alert()))
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["status"] == "applied"
@@ -66,7 +59,7 @@ def test_a_critical_alert_declares_an_incident_whose_timeline_writes_itself(am_a
     assert incident.status is Status.INVESTIGATING
     assert [label.value for label in incident.labels] == ["checkout"]
     assert incident.started_at == STARTS
-    assert incident.detected_at is not None and before <= incident.detected_at <= datetime.now(timezone.utc)
+    assert incident.detected_at is not None and before <= incident.detected_at <= datetime.now(UTC)
     with db(am_app) as session:
         entries = session.scalars(select(TimelineEntry).order_by(TimelineEntry.occurred_at, TimelineEntry.id)).all()
         firing = entries[0]
@@ -130,9 +123,9 @@ def test_a_rule_can_mark_the_incident_mitigated_when_every_alert_resolved(am_app
     am_post(client, am_notification(am_alert(status="resolved", ends="2026-11-22T06:04:45Z"), am_alert(**other)))
     assert only_incident(am_app).status is Status.INVESTIGATING
     # The last alert ends after it reached us (as alerts do); that end is when impact stopped.
-    ended = datetime.now(timezone.utc).replace(microsecond=0)
+    ended = datetime.now(UTC).replace(microsecond=0)
     am_post(client, am_notification(am_alert(status="resolved", ends=ended.isoformat(), **other)))
-    learned = datetime.now(timezone.utc)
+    learned = datetime.now(UTC)
     incident = only_incident(am_app)
     assert incident.severity == "SEV1"
     assert incident.status is Status.MITIGATED
@@ -212,10 +205,10 @@ def test_a_body_of_ten_megabytes_is_refused_with_413_and_nothing_stored(am_app: 
 
 
 def test_a_sender_clock_ahead_of_ours_does_not_put_times_in_the_future(am_app: Flask, client: Any) -> None:
-    ahead = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
+    ahead = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
     assert am_post(client, am_notification(am_alert(starts=ahead))).status_code == 200
     incident = only_incident(am_app)
-    assert incident.started_at <= datetime.now(timezone.utc)
+    assert incident.started_at <= datetime.now(UTC)
     assert incident.detected_at is not None and incident.started_at <= incident.detected_at
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -41,8 +41,8 @@ def test_create_acknowledge_note_and_close(og_app: Flask, client: Any) -> None:
         services = [label.value for label in incident.labels]
     assert (incident.title, incident.severity) == ("HighErrorRate on checkout", "SEV1")
     assert services == ["checkout-api"]
-    assert incident.started_at == datetime.fromtimestamp(create["alert"]["createdAt"] / 1000, timezone.utc)
-    assert incident.acknowledged_at == datetime.fromtimestamp(ack["alert"]["updatedAt"] // 1000 / 1e6, timezone.utc)
+    assert incident.started_at == datetime.fromtimestamp(create["alert"]["createdAt"] / 1000, UTC)
+    assert incident.acknowledged_at == datetime.fromtimestamp(ack["alert"]["updatedAt"] // 1000 / 1e6, UTC)
     assert (note.text, note.actor_name) == ("Rolled back; watching the error ratio", "ana@acme.example")
     texts = timeline_texts(og_app, incident.id)
     assert "Opsgenie: “HighErrorRate on checkout” created for checkout-api" in texts
@@ -63,5 +63,5 @@ def test_low_priorities_are_only_recorded_and_unknown_actions_kept(og_app: Flask
 def test_translation_reads_milliseconds_and_nanoseconds() -> None:
     result = translate_action(json.dumps(og_action("Acknowledge", updated_ns=1420452193166002000)).encode())
     (action,) = result.commands
-    assert action.occurred_at == datetime(2015, 1, 5, 10, 3, 13, 166002, tzinfo=timezone.utc)
+    assert action.occurred_at == datetime(2015, 1, 5, 10, 3, 13, 166002, tzinfo=UTC)
     assert "no alertId" in (translate_action(b'{"action": "Create", "alert": {}}').problem or "")

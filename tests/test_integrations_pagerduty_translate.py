@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alerting import pd_event
 
@@ -24,8 +24,8 @@ def test_a_trigger_is_a_firing_signal_with_the_facts_rules_match_on() -> None:
     assert (signal.alert_key, signal.occurrence_key, signal.state) == ("Q1KB2INC0042", "", AlertState.FIRING)
     assert signal.facts == {"urgency": "high", "service": "Checkout API", "status": "triggered"}
     assert signal.dedup_key == "beb69e792e2dfd2e"
-    assert signal.detected_at == datetime(2026, 11, 22, 6, 0, 4, 512000, tzinfo=timezone.utc)
-    assert signal.started_at == datetime(2026, 11, 22, 6, 0, 4, tzinfo=timezone.utc)
+    assert signal.detected_at == datetime(2026, 11, 22, 6, 0, 4, 512000, tzinfo=UTC)
+    assert signal.started_at == datetime(2026, 11, 22, 6, 0, 4, tzinfo=UTC)
 
 
 def test_priority_becomes_the_severity_hint() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -76,7 +76,7 @@ def test_unauthenticated_deliveries_are_refused_and_store_nothing(
 
 
 def test_trigger_ack_note_and_resolve_write_the_response_backbone(pd_app: Flask, client: Any) -> None:
-    triggered_at = datetime.now(timezone.utc) - timedelta(seconds=30)
+    triggered_at = datetime.now(UTC) - timedelta(seconds=30)
     assert pd_post(client, pd_event(occurred_at=iso(triggered_at))).status_code == 200
     ack = pd_event("incident.acknowledged", event_id="EV-ACK")
     note = pd_event(
@@ -95,7 +95,7 @@ def test_trigger_ack_note_and_resolve_write_the_response_backbone(pd_app: Flask,
         incident = session.scalars(select(Incident)).one()
         assert incident.title == "[FIRING:2] HighErrorRate checkout"
         assert incident.severity == "SEV2"
-        assert incident.started_at == datetime(2026, 11, 22, 6, 0, 4, tzinfo=timezone.utc)
+        assert incident.started_at == datetime(2026, 11, 22, 6, 0, 4, tzinfo=UTC)
         assert incident.detected_at == triggered_at.replace(microsecond=triggered_at.microsecond // 1000 * 1000)
         assert incident.acknowledged_at is not None
         assert incident.acknowledged_at == datetime.fromisoformat(ack["event"]["occurred_at"])

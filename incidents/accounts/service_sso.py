@@ -33,7 +33,7 @@ def sign_in_with_identity(
     default_role: Role = Role.RESPONDER,
     allowed_domains: Collection[str] = (),
 ) -> User:
-    """The account for this external identity: found by (issuer, subject), else linked by verified email, else created."""
+    """The account of this external identity: found by (issuer, subject), else linked by verified email, else made."""
     try:
         return _sign_in(session, identity=identity, default_role=default_role, allowed_domains=allowed_domains)
     except IntegrityError as exc:

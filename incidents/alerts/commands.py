@@ -13,14 +13,14 @@ from datetime import datetime
 from ..models import Source
 
 
-class AlertState(str, enum.Enum):
+class AlertState(enum.StrEnum):
     """Whether an alert occurrence is firing or has resolved."""
 
     FIRING = "firing"
     RESOLVED = "resolved"
 
 
-class RouteAction(str, enum.Enum):
+class RouteAction(enum.StrEnum):
     """What a firing alert does: declare an incident, attach to an open one, or is only recorded."""
 
     DECLARE = "declare"
@@ -28,7 +28,7 @@ class RouteAction(str, enum.Enum):
     RECORD = "record"
 
 
-class ResponseKind(str, enum.Enum):
+class ResponseKind(enum.StrEnum):
     """What a responder did to an alert in the sender."""
 
     ACKNOWLEDGED = "acknowledged"

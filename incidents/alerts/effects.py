@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import service
+from .. import key_times, service
 from ..actors import Sender, cut
 from ..events import TimelineEntriesRecorded, record_event
 from ..models import (
@@ -317,7 +317,7 @@ def _mitigate_if_all_resolved(
     at = not_after(signal.ended_at or signal.occurred_at or now, now)
     # Impact ended when the last alert did, unless that breaks the order of the incident's times
     # (it resolved before anyone was told): then it is mitigated now, when Kintsugi learns it.
-    given = {"mitigated_at": at} if service.times_in_order(incident, {"mitigated_at": at}) else {}
+    given = {"mitigated_at": at} if key_times.times_in_order(incident, {"mitigated_at": at}) else {}
     service.change(
         session,
         incident,

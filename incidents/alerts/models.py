@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..models import LABEL_MAX, TITLE_MAX, Base, Source, UTCDateTime, enum_column, utcnow
 
 
-class DeliveryOutcome(str, enum.Enum):
+class DeliveryOutcome(enum.StrEnum):
     """What came of a sender's delivery: applied, understood but ignored, or not understood (kept to replay)."""
 
     APPLIED = "applied"

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import service
+from .. import key_times, service
 from ..accounts.service import person_known_as
 from ..actors import Sender
 from ..models import EntryKind, Incident, IncidentRole, utcnow
@@ -53,7 +53,7 @@ def _acknowledge(session: Session, incident_id: int, action: ResponderAction, at
     if incident is None:
         return False
     sender = Sender(sender_name(action.source))
-    first = incident.acknowledged_at is None and service.times_in_order(incident, {"acknowledged_at": at})
+    first = incident.acknowledged_at is None and key_times.times_in_order(incident, {"acknowledged_at": at})
     if first:
         service.change(
             session, incident, actor=sender, source=action.source, changes={"acknowledged_at": at}, log_times=False

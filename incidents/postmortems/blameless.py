@@ -58,13 +58,16 @@ _PERSON_WORDS = (
     r"admin|administrator|dba|sre|intern|responder|author|reviewer|team member|new hire|contractor)"
 )
 
+# Who a counterfactual imagines acting otherwise.
+_WHO = r"(?:we|i|you|they|he|she|someone|anyone|somebody|anybody|the \w+)"
+
 _COUNTERFACTUAL_PATTERNS = [
     # Not "might have" or "must have": those weigh evidence about what did happen.
     r"\b(?:would|could|should|ought to)(?:\s+not|n't)?\s+have\b",
     r"\b(?:would|could|should)(?:n't)?'ve\b",
     r"\bif only\b",
-    r"(?:^|(?<=[.;:!?\n])|(?<=,))\s*had\s+(?:we|i|you|they|he|she|someone|anyone|somebody|anybody|the \w+)\s+(?:not\s+|only\s+)?\w+",
-    r"\bif\s+(?:we|i|you|they|he|she|someone|anyone|somebody|anybody|the \w+)\s+(?:had|hadn't|had not)\s+(?:not\s+|only\s+)?\w+(?:ed|en|wn|ne|ught|ht)\b",
+    r"(?:^|(?<=[.;:!?\n])|(?<=,))\s*had\s+" + _WHO + r"\s+(?:not\s+|only\s+)?\w+",
+    r"\bif\s+" + _WHO + r"\s+(?:had|hadn't|had not)\s+(?:not\s+|only\s+)?\w+(?:ed|en|wn|ne|ught|ht)\b",
 ]
 
 _BLAME_PATTERNS = [

@@ -29,25 +29,25 @@ CATEGORY_MAX = 64
 TEAM_MAX = 100
 
 
-class ReviewStatus(str, enum.Enum):
+class ReviewStatus(enum.StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     PUBLISHED = "published"
 
 
-class ActionPriority(str, enum.Enum):
+class ActionPriority(enum.StrEnum):
     COUNTERMEASURE = "countermeasure"
     IDEA = "idea"  # the Handbook's second list: lower priority, still owned
 
 
-class ActionType(str, enum.Enum):
+class ActionType(enum.StrEnum):
     PREVENT = "prevent"
     DETECT = "detect"
     MITIGATE = "mitigate"
     PROCESS = "process"
 
 
-class ActionStatus(str, enum.Enum):
+class ActionStatus(enum.StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     DONE = "done"

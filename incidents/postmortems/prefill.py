@@ -80,7 +80,8 @@ def _alerts(incident: Incident, entries: Sequence[TimelineEntry]) -> str:
     alerts = [e for e in entries if e.kind is EntryKind.ALERT or e.source in PAGER_SOURCES]
     detection = incident.detected_at
     lines = [
-        f"Detected {_when(incident, detection)}, {timefmt.duration(incident.durations()['time_to_detect'])} after impact began."
+        f"Detected {_when(incident, detection)}, "
+        f"{timefmt.duration(incident.durations()['time_to_detect'])} after impact began."
     ]
     if alerts:
         lines += ["", "Alerts and pages:", ""]

@@ -154,7 +154,8 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
         items = [a for a in postmortem.action_items if a.priority.value == priority]
         lines += ["", f"## {title}", ""]
         lines += [
-            f"- {a.title} ({a.type.value}; owner {a.owner.name if a.owner else a.owner_team}; due {a.due_on}; {a.status.value})"
+            f"- {a.title} ({a.type.value}; owner {a.owner.name if a.owner else a.owner_team}; "
+            f"due {a.due_on}; {a.status.value})"
             for a in items
         ] or ["_(none)_"]
     return "\n".join(lines).rstrip() + "\n"
