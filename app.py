@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("KINTSUGI")
+        _secrets_as_typed(app)
     else:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
@@ -48,6 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # otherwise adds ~100 ms to a request that builds many objects (a 2,000-entry timeline).
         gc.freeze()
     return app
+
+
+def _secrets_as_typed(app: Flask) -> None:
+    """Passwords, secrets and tokens exactly as typed: from_prefixed_env reads values as JSON, which
+    would make a password "1.50" into 1.5 and "true" into True."""
+    for name, value in os.environ.items():
+        if name.startswith("KINTSUGI_") and any(word in name for word in ("PASSWORD", "SECRET", "TOKEN")):
+            app.config[name.removeprefix("KINTSUGI_")] = value
 
 
 def _instance_secret(instance: Path) -> str:

@@ -515,10 +515,16 @@ def p95(samples: list[float]) -> float:
 
 
 def run(
-    backend: str, url: str, incidents: int, requests: int, results: dict[str, dict[str, tuple[float, float]]]
+    backend: str,
+    url: str,
+    incidents: int,
+    requests: int,
+    results: dict[str, dict[str, tuple[float, float]]],
+    outbox_worker: str = "thread",
 ) -> None:
     """Seed one backend, sign in and time every page."""
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url})
+    # The outbox worker runs as a thread of the serving process by default, as it does in `make run`.
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "OUTBOX_WORKER": outbox_worker})
     engine = engine_of(app)
     all_tables().create_all(engine)
     started = time.perf_counter()
@@ -628,15 +634,16 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--outbox-worker", choices=["thread", "off"], default="thread")
     args = parser.parse_args()
     results: dict[str, dict[str, tuple[float, float]]] = {}
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if "sqlite" in backends:
         with tempfile.TemporaryDirectory() as folder:
-            run("sqlite", f"sqlite:///{folder}/bench.db", args.incidents, args.requests, results)
+            run("sqlite", f"sqlite:///{folder}/bench.db", args.incidents, args.requests, results, args.outbox_worker)
     if "postgresql" in backends:
         with postgres_databases() as (url,):
-            run("postgresql", url, args.incidents, args.requests, results)
+            run("postgresql", url, args.incidents, args.requests, results, args.outbox_worker)
     print_table(results, backends)
 
 

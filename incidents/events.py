@@ -175,13 +175,24 @@ def to_payload(event: Event) -> dict[str, Any]:
 
 
 def from_payload(type_name: str, payload: Mapping[str, Any]) -> Event:
-    """The event a stored (type, payload) describes; EventError when they do not make one."""
+    """The event a stored (type, payload) describes; EventError when they do not make one.
+
+    Rows outlive releases. A field an event gained since the row was written takes its default, and
+    one it has lost is left out, so a deploy parks nothing that still makes sense; a field it needs
+    and cannot default is an error. Add fields with defaults; never reuse a name for another meaning.
+    """
     cls = event_class(type_name)
     hints = _field_types(cls)
-    if set(payload) != set(hints):
-        raise EventError(f"{type_name} payload has fields {sorted(payload)}, expected {sorted(hints)}")
+    required = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    missing = required - set(payload)
+    if missing:
+        raise EventError(f"{type_name} payload lacks {sorted(missing)}, expected {sorted(hints)}")
     try:
-        return cls(**{name: _revive(hints[name], value) for name, value in payload.items()})
+        return cls(**{name: _revive(hints[name], value) for name, value in payload.items() if name in hints})
     except (TypeError, ValueError) as exc:
         raise EventError(f"{type_name} payload does not fit: {exc}") from exc
 

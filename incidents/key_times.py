@@ -46,6 +46,7 @@ def move_status(
 
 
 def check_order(times: Mapping[str, datetime | None]) -> None:
+    """Refuse key times out of order, naming both fields and their times."""
     conflicts = key_time_conflicts(dict(times))
     if conflicts:
         first, second = conflicts[0]
@@ -56,10 +57,12 @@ def check_order(times: Mapping[str, datetime | None]) -> None:
 
 
 def label(name: str) -> str:
+    """A key time as people name it ("Detected time")."""
     return name.removesuffix("_at").capitalize() + " time"
 
 
 def when(value: datetime | None) -> str:
+    """A key time as the timeline states it, in UTC with the date; "unset" when there is none."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "unset"
 
 

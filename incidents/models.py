@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -83,6 +84,7 @@ class Base(DeclarativeBase):
 
 
 def enum_column(cls: type[enum.Enum]) -> Enum:
+    """A column of an enum's values, stored as text and checked, so that a new member needs no ALTER TYPE."""
     return Enum(
         cls,
         native_enum=False,
@@ -138,6 +140,7 @@ class IncidentRole(enum.StrEnum):
 
 
 SINGLE_HOLDER_ROLES = (IncidentRole.COMMANDER, IncidentRole.SCRIBE, IncidentRole.COMMUNICATIONS_LEAD)
+SINGLE_HOLDER_WHERE = "role IN ('commander', 'scribe', 'communications_lead')"
 
 
 class Source(enum.StrEnum):
@@ -312,6 +315,16 @@ class RoleAssignment(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "user_id", "role", name="uq_role_assignments_user_role"),
         Index("ix_role_assignments_user_id", "user_id"),
+        # One commander, one scribe, one communications lead: two people taking command at once
+        # cannot both get it.
+        Index(
+            "uq_role_assignments_single_holder",
+            "incident_id",
+            "role",
+            unique=True,
+            sqlite_where=text(SINGLE_HOLDER_WHERE),
+            postgresql_where=text(SINGLE_HOLDER_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import key_times, validation
@@ -49,6 +50,7 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+EXTERNAL_ID_MAX = 255
 
 
 def declare(
@@ -77,8 +79,8 @@ def declare(
     A person declaring commands the incident unless they name someone else. A sender commands
     nobody: the commander its routing rule names, else the first person to act on the incident.
     declared_at is for records of the past (imports, the demo); it defaults to now. because says
-    why a sender declared ("from HighErrorRate"); external_id keys its entry, so a re-sent event
-    records nothing twice.
+    why a sender declared ("from HighErrorRate"); external_id keys its entry (the sender's event id:
+    the pager path recognises a re-sent event before it gets here, and the key refuses a twin).
     """
     person = actor if isinstance(actor, User) else None
     if person is not None:
@@ -155,19 +157,24 @@ def change(
     """Change an incident's fields, without committing: the core every path calls.
 
     Status, severity, visibility, roles and key times are recorded on the timeline. A person who
-    acts on an incident nobody commands takes command of it. log_times=False when the entry that
-    set a key time tells it already (a pager's acknowledgement).
+    acts on an incident an alert declared, which nobody commands yet, takes command of it.
+    log_times=False when the entry that set a key time tells it already (a pager's
+    acknowledgement). A change that changes nothing records nothing and emits nothing.
     """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     if isinstance(actor, User):
         ensure_can_write(actor)
+    before = _state(incident)
     notes = _apply_changes(session, incident, actor, changes, log_times=log_times)
     if isinstance(actor, User) and "roles" not in changes:
-        notes.extend(take_command_if_unheld(session, incident, actor))
-    if not notes and not changes:
+        notes.extend(take_command_if_unheld(session, incident, actor, source=source))
+    after = _state(incident)
+    changed = tuple(sorted(name for name in after if after[name] != before[name]))
+    if not changed:
         return
+    incident.updated_at = utcnow()
     _record_change(session, incident, actor, source, notes, because=because, external_id=external_id)
     record_event(
         session,
@@ -176,18 +183,54 @@ def change(
             actor_id=actor_id(actor),
             actor_name=actor.name,
             source=source.value,
-            changed=tuple(sorted(name for name in changes if name in EDITABLE)),
+            changed=changed,
         ),
     )
 
 
-def take_command_if_unheld(session: Session, incident: Incident, person: User) -> list[tuple[str, datetime]]:
-    """The first person to act on an incident nobody commands takes command; the note it leaves."""
-    if incident.holders(IncidentRole.COMMANDER) or not person.can_write:
+def take_command_if_unheld(
+    session: Session, incident: Incident, person: User, *, source: Source
+) -> list[tuple[str, datetime]]:
+    """A person acting on an open incident an alert declared, which nobody commands, takes command; the note.
+
+    Only then: an incident a person declared whose commander was cleared stays as its people left it,
+    an import writing history takes nobody's command, and nobody takes command of a closed incident.
+    """
+    if (
+        incident.declared_by_id is not None
+        or incident.status not in (Status.INVESTIGATING, Status.MITIGATED)
+        or source not in (Source.WEB, Source.API)
+        or not person.can_write
+        or _commanders_now(session, incident)
+    ):
         return []
     incident.assignments.append(RoleAssignment(user=person, role=IncidentRole.COMMANDER))
     session.flush()
     return [(f"Incident commander: nobody → {person.name} (the first to act on it).", utcnow())]
+
+
+def _commanders_now(session: Session, incident: Incident) -> list[User]:
+    """Who commands the incident as stored now: on PostgreSQL its row is locked first, so that two people
+    taking command at once are served one after the other (a unique index refuses a second commander
+    on either database)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
+        session.refresh(incident, ["assignments"])
+    return incident.holders(IncidentRole.COMMANDER)
+
+
+def _state(incident: Incident) -> dict[str, Any]:
+    """What a change can change, to tell what it did: fields, key times, labels and roles."""
+    state: dict[str, Any] = {
+        name: getattr(incident, name)
+        for name in ("title", "summary", "severity", "status", "visibility", "reference_timezone", *KEY_TIMES)
+    }
+    for kind, name in ((LabelKind.SERVICE, "services"), (LabelKind.TEAM, "teams"), (LabelKind.TAG, "tags")):
+        state[name] = sorted(label.value for label in incident.labels if label.kind is kind)
+    state["roles"] = sorted(
+        (a.role.value, a.user_id if a.user_id is not None else a.user.id) for a in incident.assignments
+    )
+    return state
 
 
 def declare_incident(session: Session, *, actor: User, source: Source = Source.WEB, **fields: Any) -> Incident:
@@ -217,16 +260,19 @@ def update_incident(
 
 
 def take_command(session: Session, *, actor: User, incident_id: int) -> Incident:
-    """Take command of an incident nobody commands (one an alert declared)."""
+    """Take command of an incident nobody commands (one an alert declared); refused when someone does."""
     ensure_can_write(actor)
     incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
-    if incident.holders(IncidentRole.COMMANDER):
-        raise Conflict(
-            f"{incident.holders(IncidentRole.COMMANDER)[0].name} commands this incident already",
-            field="roles.commander",
-        )
-    change(session, incident, actor=actor, source=Source.WEB, changes={})
-    session.commit()
+    held = _commanders_now(session, incident)
+    if held:
+        raise Conflict(f"{held[0].name} commands this incident already", field="roles.commander")
+    change(session, incident, actor=actor, source=Source.WEB, changes={"roles": {"commander": actor.email}})
+    try:
+        session.commit()
+    except IntegrityError:
+        # Someone took command at the same moment, and the unique index kept them alone in the role.
+        session.rollback()
+        raise Conflict("someone took command of this incident at the same moment", field="roles.commander") from None
     return incident
 
 
@@ -310,7 +356,6 @@ def _apply_changes(
 
     if changes.get("roles", UNSET) is not UNSET:
         notes.extend((note, now) for note in _assign_roles(session, incident, changes["roles"]))
-    incident.updated_at = now
     return notes
 
 
@@ -420,12 +465,20 @@ def _record_change(
             TimelineEntry(
                 incident_id=incident.id,
                 occurred_at=at,
-                recorded_at=at if isinstance(actor, User) else utcnow(),
+                recorded_at=utcnow(),
                 source=source,
                 kind=EntryKind.STATUS_CHANGE,
                 actor_id=actor_id(actor),
                 actor_name=actor.name,
                 text=text,
-                external_id=None if external_id is None else external_id if number == 0 else f"{external_id}:{number}",
+                external_id=None if external_id is None else _nth(external_id, number),
             )
         )
+
+
+def _nth(external_id: str, number: int) -> str:
+    """The sender's id of a change's first note, and of its next ones with a suffix, all within 255 characters."""
+    if number == 0:
+        return external_id[:EXTERNAL_ID_MAX]
+    suffix = f":{number}"
+    return external_id[: EXTERNAL_ID_MAX - len(suffix)] + suffix

@@ -26,9 +26,7 @@ from .models import (
     User,
     utcnow,
 )
-from .service import UNSET, change
-
-EXTERNAL_ID_MAX = 255
+from .service import EXTERNAL_ID_MAX, UNSET, change
 
 
 def record_timeline_entry(
@@ -77,8 +75,9 @@ def record_timeline_entry(
         record_event(
             session, TimelineEntriesRecorded(incident_id=incident.id, entry_ids=(entry.id,), source=source.value)
         )
-        if not incident.holders(IncidentRole.COMMANDER):
-            # The first person to act on an incident nobody commands (an alert declared it) takes command.
+        if not incident.holders(IncidentRole.COMMANDER) and actor_name in (None, "", actor.name):
+            # The first person to act on an incident an alert declared takes command (not one writing
+            # in someone else's name, as an import does).
             change(session, incident, actor=actor, source=source, changes={})
         session.commit()
     except IntegrityError:

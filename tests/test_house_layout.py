@@ -17,13 +17,18 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
-    """Every module the file imports, relative imports resolved, `from pkg import module` counted as pkg.module."""
+def imported_modules(path: Path, root: Path = ROOT, *, at_import_only: bool = False) -> set[str]:
+    """Every module the file imports, relative imports resolved, `from pkg import module` counted as pkg.module.
+
+    at_import_only: only what importing the file imports (its module-level statements), not what its
+    functions import when they run (a room's init_app imports its pages then, on purpose).
+    """
     tree = ast.parse(path.read_text(), filename=str(path))
     here = module_name(path, root).split(".")
     package = here if path.name == "__init__.py" else here[:-1]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    nodes = _module_level(tree.body) if at_import_only else list(ast.walk(tree))
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -37,13 +42,43 @@ def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
     return {m for m in found if m}
 
 
-def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements that run when a module is imported, inside if/try blocks too, not inside functions."""
+    found: list[ast.stmt] = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, ast.If):
+            found.extend(_module_level(node.body) + _module_level(node.orelse))
+        elif isinstance(node, ast.Try):
+            for part in (node.body, node.orelse, node.finalbody, *[handler.body for handler in node.handlers]):
+                found.extend(_module_level(part))
+    return found
+
+
+def import_graph(root: Path = ROOT, *, at_import_only: bool = False) -> dict[str, set[str]]:
     """Module -> the project's modules it imports, over every package and sub-package."""
     files = [p for package in PACKAGES for p in (root / package).rglob("*.py")]
     modules = {module_name(p, root): p for p in files}
     return {
-        name: {m for m in imported_modules(path, root) if m in modules and m != name} for name, path in modules.items()
+        name: {m for m in imported_modules(path, root, at_import_only=at_import_only) if m in modules and m != name}
+        for name, path in modules.items()
     }
+
+
+def runs_on_import(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the project's modules that importing it runs: each module it imports at import time, and
+    the __init__ of every package on the way there that is not already running (not one of its own)."""
+    graph = import_graph(root, at_import_only=True)
+    runs: dict[str, set[str]] = {}
+    for name, targets in graph.items():
+        own = {".".join(name.split(".")[:n]) for n in range(1, name.count(".") + 1)}
+        # `from . import x` names its own package, which is running already: only x is imported.
+        reached = {t for t in targets if t not in own}
+        for target in targets:
+            parts = target.split(".")
+            reached.update(".".join(parts[:n]) for n in range(1, len(parts)) if ".".join(parts[:n]) not in own)
+        runs[name] = {m for m in reached if m in graph and m != name}
+    return runs
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -78,11 +113,6 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def is_package_face(name: str) -> bool:
-    """A package's __init__ wires its rooms together; it may import what imports it back (the package itself)."""
-    return (ROOT / Path(*name.split(".")) / "__init__.py").exists()
-
-
 def test_incidents_imports_neither_search_nor_integrations() -> None:
     offenders = {
         str(path.relative_to(ROOT)): sorted(
@@ -94,10 +124,9 @@ def test_incidents_imports_neither_search_nor_integrations() -> None:
 
 
 def test_no_import_circles() -> None:
-    # Modules importing "incidents" (the package) only reach its __init__ through `from . import x`
-    # of a sibling: edges into a package's face are left out, as Python resolves those to the module.
-    graph = {name: {t for t in targets if not is_package_face(t)} for name, targets in import_graph().items()}
-    assert circles(graph) == []
+    # What importing each module runs, package __init__s on the way included: a circle here is an
+    # import that can fail half-way, whichever module is imported first.
+    assert circles(runs_on_import()) == []
 
 
 def test_the_circle_check_sees_a_circle(tmp_path: Path) -> None:
@@ -107,12 +136,23 @@ def test_the_circle_check_sees_a_circle(tmp_path: Path) -> None:
     (package / "rooms" / "__init__.py").write_text("")
     (package / "models.py").write_text("from .rooms import models as room_models\n")
     (package / "rooms" / "models.py").write_text("from ..models import Base\n")
-    (package / "apart.py").write_text("import json\n")
-    graph = {
-        name: {t for t in targets if not t.endswith(("incidents", "rooms"))}
-        for name, targets in import_graph(tmp_path).items()
-    }
-    assert circles(graph) == [["incidents.models", "incidents.rooms.models"]]
+    # An import a function makes when it runs is no circle.
+    (package / "apart.py").write_text("import json\n\n\ndef later():\n    from .rooms import views\n")
+    (package / "rooms" / "views.py").write_text("from ..apart import later\n")
+    assert circles(runs_on_import(tmp_path)) == [["incidents.models", "incidents.rooms.models"]]
+
+
+def test_the_circle_check_sees_a_circle_through_a_rooms_init(tmp_path: Path) -> None:
+    # The room's __init__ imports its pages at import time; a page imports the core, which imports
+    # the room's models: importing those models runs the room's __init__ first.
+    package = tmp_path / "incidents"
+    (package / "rooms").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "rooms" / "__init__.py").write_text("from . import views\n")
+    (package / "rooms" / "views.py").write_text("from .. import queries\n")
+    (package / "rooms" / "models.py").write_text("import json\n")
+    (package / "queries.py").write_text("from .rooms.models import Base\n")
+    assert circles(runs_on_import(tmp_path)) == [["incidents.queries", "incidents.rooms", "incidents.rooms.views"]]
 
 
 def test_views_import_no_other_views() -> None:

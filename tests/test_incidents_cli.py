@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -87,3 +88,26 @@ def test_demo_fills_an_empty_database_only(app: Flask) -> None:
     assert "only into an empty one" in second.output
     offered = runner.invoke(args=["demo", "--offer"])
     assert offered.exit_code == 0 and offered.output == ""
+
+
+def test_a_password_from_the_environment_is_kept_as_typed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "KINTSUGI_ADMIN_PASSWORD": "1.50",
+        "KINTSUGI_SECRET_KEY": "true",
+        "KINTSUGI_MAX_CONTENT_LENGTH": "1024",
+        "KINTSUGI_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+    }
+    code = (
+        "import app; c = app.create_app().config; "
+        "print(repr((c['ADMIN_PASSWORD'], c['SECRET_KEY'], c['MAX_CONTENT_LENGTH'])))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    # Secrets exactly as typed; other settings still read as JSON (a number stays a number).
+    assert result.stdout.strip() == "('1.50', 'true', 1024)"

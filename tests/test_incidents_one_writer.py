@@ -302,3 +302,89 @@ def test_healthz_tells_the_age_of_the_oldest_effect_still_waiting(listening: Fla
     responder.post("/api/incidents", {"title": "Checkout errors", "severity": "SEV2"})
     age = listening.test_client().get("/healthz").get_json()["outbox_oldest_pending_seconds"]
     assert isinstance(age, float) and 0 <= age < 60  # no worker runs in tests: it waits
+
+
+def test_a_change_that_changes_nothing_emits_nothing_and_names_only_what_changed(
+    listening: Flask, responder: Caller
+) -> None:
+    incident = responder.post("/api/incidents", {"title": "Checkout errors", "severity": "SEV2"}).get_json()
+    before = len(emitted(listening))
+    same = responder.patch(f"/api/incidents/{incident['id']}", {"severity": "SEV2", "status": "investigating"})
+    assert same.status_code == 200
+    assert emitted(listening)[before:] == []
+    assert same.get_json()["updated_at"] == incident["updated_at"]
+    responder.patch(f"/api/incidents/{incident['id']}", {"severity": "SEV1", "status": "investigating", "tags": []})
+    changes = [p["changed"] for t, p in emitted(listening)[before:] if t == "incident.changed"]
+    assert changes == [["severity"]]
+
+
+def test_only_an_open_alert_declared_incident_is_taken_by_the_first_to_act(
+    pager_app: Flask, client: Any, responder: Caller
+) -> None:
+    # A person's incident whose commander was cleared stays as its people left it.
+    incident = responder.post("/api/incidents", {"title": "Search slow", "severity": "SEV3"}).get_json()
+    responder.patch(f"/api/incidents/{incident['id']}", {"roles": {"commander": None}})
+    responder.patch(f"/api/incidents/{incident['id']}", {"tags": ["search"]})
+    with db(pager_app) as session:
+        found = session.get(Incident, incident["id"])
+        assert found is not None and found.holders(IncidentRole.COMMANDER) == []
+    # An import writing history in someone's name takes nobody's command.
+    am_post(client, am_notification(am_alert(service="payments")))
+    with db(pager_app) as session:
+        alert_id = session.scalars(select(Incident.id).where(Incident.declared_by_id.is_(None))).one()
+    imported = responder.post(
+        f"/api/incidents/{alert_id}/timeline",
+        {"text": "Paged the payments team", "source": "import", "actor_name": "Carol", "external_id": "old-1"},
+    )
+    assert imported.status_code == 201
+    with db(pager_app) as session:
+        found = session.get(Incident, alert_id)
+        assert found is not None and found.holders(IncidentRole.COMMANDER) == []
+
+
+def test_a_late_acknowledgement_of_a_closed_incident_takes_no_command(pager_app: Flask, client: Any) -> None:
+    make_user(pager_app, "bob@example.com")
+    with db(pager_app) as session:
+        from incidents.models import User
+
+        session.scalars(select(User).where(User.email == "bob@example.com")).one().name = "Bob Oncall"
+        session.commit()
+    pd_post(client, pd_event(occurred_at=(datetime.now(UTC) - timedelta(hours=2)).isoformat()))
+    incident_id = the_incident(pager_app).id
+    # Closed long ago; the acknowledgement comes after an escalation, days later.
+    with db(pager_app) as session:
+        found = session.get(Incident, incident_id)
+        assert found is not None
+        from incidents.models import Status
+
+        found.status = Status.CLOSED  # as if long closed; the test needs no post-mortem
+        session.commit()
+    pd_post(client, pd_event("incident.acknowledged", event_id="EV-LATE"))
+    assert commanders(pager_app) == []
+
+
+def test_one_commander_at_most_even_when_two_take_command_at_once(pager_app: Flask, client: Any) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from incidents.models import RoleAssignment, User
+
+    am_post(client, am_notification(am_alert()))
+    make_user(pager_app, "kim@example.com")
+    make_user(pager_app, "lee@example.com")
+    incident_id = the_incident(pager_app).id
+    with db(pager_app) as session:
+        kim, lee = (
+            session.scalars(select(User).where(User.email == e)).one() for e in ("kim@example.com", "lee@example.com")
+        )
+        session.add(RoleAssignment(incident_id=incident_id, user_id=kim.id, role=IncidentRole.COMMANDER))
+        session.commit()
+        # What a second, simultaneous "Take command" would write after both found nobody in command.
+        session.add(RoleAssignment(incident_id=incident_id, user_id=lee.id, role=IncidentRole.COMMANDER))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        # Participants are many.
+        session.add(RoleAssignment(incident_id=incident_id, user_id=lee.id, role=IncidentRole.PARTICIPANT))
+        session.add(RoleAssignment(incident_id=incident_id, user_id=kim.id, role=IncidentRole.PARTICIPANT))
+        session.commit()
+    assert commanders(pager_app) == ["kim@example.com"]

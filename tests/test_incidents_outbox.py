@@ -74,8 +74,11 @@ def test_events_round_trip_through_json_payloads() -> None:
     }
     with pytest.raises(EventError, match=r"unknown event type 'incident\.renamed'"):
         from_payload("incident.renamed", {})
-    with pytest.raises(EventError, match=r"expected \['entry_ids', 'incident_id', 'source'\]"):
+    with pytest.raises(EventError, match=r"lacks \['entry_ids', 'source'\]"):
         from_payload("timeline.entries_recorded", {"incident_id": 3})
+    # A row written by a release whose event had a field since dropped still applies.
+    older = {"incident_id": 3, "entry_ids": [10], "source": "web", "dropped_since": "x"}
+    assert from_payload("timeline.entries_recorded", older) == TimelineEntriesRecorded(3, (10,), "web")
 
 
 def test_subscribing_to_an_unknown_type_or_twice_fails_at_start(app: Flask) -> None:
@@ -349,3 +352,29 @@ def test_pruning_deletes_only_applied_rows_older_than_kept(app: Flask, engine: E
     assert service.prune_applied(session, before=t0) == 0
     assert service.prune_applied(session, before=t0 + timedelta(seconds=1)) == 4
     assert [(r.state, r.payload["incident_id"]) for r in rows(session)] == [(PENDING, 3), (PENDING, 3)]
+
+
+def test_a_worker_whose_database_is_gone_backs_off_and_says_so_once_in_full(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from app import create_app
+
+    gone = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'no-such-folder' / 'kintsugi.db'}",
+            "OUTBOX_POLL_SECONDS": 0.25,
+        }
+    )
+    stop = threading.Event()
+    with caplog.at_level(logging.WARNING, logger="incidents.outbox.worker"):
+        Worker(gone).run(stop, threading.Event(), max_seconds=2.0)
+    told = [r for r in caplog.records if r.name == "incidents.outbox.worker"]
+    # Polling every 0.25 s it would have tried 8 times; waiting 0.5, 1, 2 s after each failure, 3.
+    assert 2 <= len(told) <= 4, [r.getMessage() for r in told]
+    assert [r.exc_info is not None for r in told] == [True] + [False] * (len(told) - 1)
+    assert "still failing (2 times in a row)" in told[1].getMessage()
+    engine_of(gone).dispose()

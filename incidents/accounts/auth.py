@@ -54,8 +54,8 @@ def signed_in(view: View) -> View:
     return cast(View, login_required(view))
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else (another host, a scheme) goes to the home page."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only a path on this site; anything else (another host, a scheme) goes to the default, else home."""
     if target:
         parts = urlsplit(target)
         if (
@@ -66,4 +66,4 @@ def safe_next(target: str | None) -> str:
             and "\\" not in target
         ):
             return target
-    return url_for("incidents.home")
+    return default or url_for("incidents.home")

@@ -13,7 +13,7 @@ from .. import queries, reader
 from ..database import get_session
 from ..forms import ConfirmForm, run_form
 from . import service
-from .auth import signed_in
+from .auth import safe_next, signed_in
 from .forms import ProfileForm, TokenForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -52,7 +52,7 @@ def zone_view() -> Response:
     if ConfirmForm().validate_on_submit():
         session["zone_view"] = None if reader.showing_utc() else reader.UTC_VIEW
     target = request.form.get("back", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("incidents.home"))
+    return redirect(safe_next(target))
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

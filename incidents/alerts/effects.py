@@ -62,7 +62,7 @@ def apply_translation(
     # Deliveries about the same group (or PagerDuty incident) take turns, so that one never inserts
     # an occurrence another is inserting at the same moment.
     for topic in sorted({f"{c.source.value}\x1f{c.dedup_key or c.alert_key}" for c in signals}):
-        _take_turn(session, topic)
+        rows.take_turn_on(session, topic)
     # Alertmanager re-sends the whole group each time: look its alerts up at once, not one by one.
     known: dict[tuple[Source, str, str], KnownOccurrence] = {}
     for source in {c.source for c in signals}:
@@ -206,16 +206,7 @@ def _wait_for_other_declarations(session: Session, signal: AlertSignal) -> bool:
     here, then finds the first one's incident. Returns whether it waited, so the caller looks again.
     """
     topic = f"declare\x1f{signal.service or ''}\x1f{'' if signal.service else signal.dedup_key or ''}"
-    return _take_turn(session, topic)
-
-
-def _take_turn(session: Session, topic: str) -> bool:
-    """On PostgreSQL, hold a lock on the topic until this transaction ends; whether one was taken.
-
-    SQLite needs none: from the delivery's insert on, it lets one writer at a time.
-    """
-    lock_id = int.from_bytes(hashlib.sha256(topic.encode("utf-8", "replace")).digest()[:8], "big", signed=True)
-    return rows.take_turn(session, lock_id)
+    return rows.take_turn_on(session, topic)
 
 
 def _declare(

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from .. import key_times, service
 from ..accounts.service import person_known_as
 from ..actors import Sender
-from ..models import EntryKind, Incident, IncidentRole, utcnow
+from ..models import EntryKind, Incident, IncidentRole, Status, utcnow
 from . import rows
 from .commands import ResponderAction, ResponseKind, sender_name
+from .rows import take_turn_on
 from .writes import KEY_MAX, add_entry, checked_link, clip, flush_writes, not_after
 
 
@@ -26,6 +27,9 @@ def apply_response(session: Session, action: ResponderAction) -> int | None:
         return None
     now = utcnow()
     at = not_after(action.occurred_at or now, now)
+    if action.kind is ResponseKind.ACKNOWLEDGED:
+        # Two acknowledgements of one incident at once take turns, so only one of them is the first.
+        take_turn_on(session, f"incident\x1f{incident_id}")
     first_ack = action.kind is ResponseKind.ACKNOWLEDGED and _acknowledge(session, incident_id, action, at)
     add_entry(
         session,
@@ -58,7 +62,12 @@ def _acknowledge(session: Session, incident_id: int, action: ResponderAction, at
         service.change(
             session, incident, actor=sender, source=action.source, changes={"acknowledged_at": at}, log_times=False
         )
-    person = person_known_as(session, action.actor_name) if not incident.holders(IncidentRole.COMMANDER) else None
+    # Someone acknowledging an open incident nobody commands takes command; days later, on a closed
+    # one, they only acknowledge.
+    unheld = incident.status in (Status.INVESTIGATING, Status.MITIGATED) and not incident.holders(
+        IncidentRole.COMMANDER
+    )
+    person = person_known_as(session, action.actor_name) if unheld else None
     if person is not None:
         service.change(
             session,

@@ -6,6 +6,7 @@ work and identity map, and is compiled once and reused. Nothing here commits.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -85,6 +86,13 @@ def take_turn(session: Session, lock_id: int) -> bool:
         return False
     conn.execute(_turn_statement(), {"lock_id": lock_id})
     return True
+
+
+def take_turn_on(session: Session, topic: str) -> bool:
+    """On PostgreSQL, hold a lock on the topic (a group, an incident) until the transaction ends; whether
+    one was taken. SQLite needs none: from a delivery's first write on, it lets one writer at a time."""
+    lock_id = int.from_bytes(hashlib.sha256(topic.encode("utf-8", "replace")).digest()[:8], "big", signed=True)
+    return take_turn(session, lock_id)
 
 
 def known_occurrences(

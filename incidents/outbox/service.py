@@ -45,7 +45,9 @@ NO_SYNC = {"synchronize_session": False}
 class OutboxSettings:
     """How workers deliver; each is app.config["OUTBOX_<NAME>"] (KINTSUGI_OUTBOX_<NAME> in the environment)."""
 
-    max_attempts: int = 8
+    # With the backoff of 2, 4 … 256 then 300 s between tries, 12 tries span about 27 minutes: a chat
+    # service's outage of a few minutes parks nothing.
+    max_attempts: int = 12
     batch_size: int = 200
     lease_seconds: float = 60.0
     poll_seconds: float = 1.0
@@ -121,6 +123,12 @@ def claim_batch(session: Session, *, worker_id: str, settings: OutboxSettings, n
         .limit(settings.batch_size)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite writes one at a time anyway
     )
+    # Most polls find nothing due: a read says so without taking SQLite's one writer's turn, which a
+    # pager storm is queueing for.
+    anything_due = select(OutboxRow.id).where(OutboxRow.state == PENDING, OutboxRow.available_at <= now).limit(1)
+    if session.scalar(anything_due) is None:
+        session.rollback()
+        return []
     lease_end = now + timedelta(seconds=settings.lease_seconds)
     claim = (
         update(OutboxRow)

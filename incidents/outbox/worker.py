@@ -86,6 +86,7 @@ class Worker:
         """Drain batch after batch until `stop` is set; when none is due, wait for `wake` or the poll interval."""
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         next_prune = time.monotonic()
+        failures = 0
         while not stop.is_set():
             settings = OutboxSettings.from_config(self.app.config)
             wake.clear()  # before the claim: a commit after it sets wake again, and the wait returns at once
@@ -97,16 +98,22 @@ class Worker:
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
                     self._prune(settings)
+                failures = 0
             except Exception:
                 # The database went away, or was busy past our patience: the leases keep the rows safe.
-                log.exception("outbox worker %s: a batch failed; trying again", self.id)
+                # The first failure in a row is told whole; the next ones briefly, ever less often.
+                failures += 1
+                if failures == 1:
+                    log.exception("outbox worker %s: a batch failed; trying again", self.id)
+                else:
+                    log.warning("outbox worker %s: still failing (%d times in a row)", self.id, failures)
             if deadline is not None and time.monotonic() >= deadline:
                 break
             if claimed:
                 continue
             if stop_when_empty and claimed == 0:
                 break
-            timeout = settings.poll_seconds
+            timeout = settings.poll_seconds * 2 ** min(failures, 6) if failures else settings.poll_seconds
             if deadline is not None:
                 timeout = min(timeout, max(deadline - time.monotonic(), 0.0))
             self.idle.set()

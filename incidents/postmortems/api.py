@@ -11,19 +11,9 @@ from ..accounts.auth import api_actor
 from ..accounts.service import user_by_email
 from ..database import get_session
 from ..errors import NotFound
-from . import (
-    items as service_actions,
-)
-from . import (
-    queries as queries_postmortem,
-)
+from . import items, queries, service
 from . import schemas as shapes
-from . import (
-    service as service_postmortem,
-)
-from . import (
-    templates as postmortem_templates,
-)
+from . import templates as postmortem_templates  # the view below is named templates
 from .serialize import (
     action_item_json,
     change_json,
@@ -52,7 +42,7 @@ def templates() -> Response:
 def start(incident_id: int) -> tuple[Response, int]:
     """Start the incident's post-mortem from a template (the severity's suggestion by default)."""
     body = schemas.parse_json(shapes.StartPostmortem, request.get_data() or b"{}")
-    postmortem = service_postmortem.start_postmortem(
+    postmortem = service.start_postmortem(
         get_session(), actor=api_actor(), incident_id=incident_id, template=body.template
     )
     return jsonify(postmortem_json(postmortem)), 201
@@ -61,7 +51,7 @@ def start(incident_id: int) -> tuple[Response, int]:
 @bp.get("/incidents/<int:incident_id>/postmortem")
 def of_incident(incident_id: int) -> Response:
     """The incident's post-mortem."""
-    postmortem = queries_postmortem.postmortem_of_incident(get_session(), viewer=api_actor(), incident_id=incident_id)
+    postmortem = queries.postmortem_of_incident(get_session(), viewer=api_actor(), incident_id=incident_id)
     if postmortem is None:
         raise NotFound(f"incident {incident_id} has no post-mortem yet")
     return jsonify(postmortem_json(postmortem))
@@ -70,7 +60,7 @@ def of_incident(incident_id: int) -> Response:
 @bp.get("/postmortems/<int:postmortem_id>")
 def show(postmortem_id: int) -> Response:
     """A post-mortem."""
-    postmortem = queries_postmortem.get_postmortem(get_session(), viewer=api_actor(), postmortem_id=postmortem_id)
+    postmortem = queries.get_postmortem(get_session(), viewer=api_actor(), postmortem_id=postmortem_id)
     return jsonify(postmortem_json(postmortem))
 
 
@@ -78,9 +68,7 @@ def show(postmortem_id: int) -> Response:
 def update(postmortem_id: int) -> Response:
     """Record the facilitator, meeting time and agreed metrics."""
     body = schemas.parse_json(shapes.UpdateReview, request.get_data())
-    postmortem = service_postmortem.update_review(
-        get_session(), actor=api_actor(), postmortem_id=postmortem_id, **body.changes()
-    )
+    postmortem = service.update_review(get_session(), actor=api_actor(), postmortem_id=postmortem_id, **body.changes())
     return jsonify(postmortem_json(postmortem))
 
 
@@ -88,7 +76,7 @@ def update(postmortem_id: int) -> Response:
 def save_section(postmortem_id: int, key: str) -> Response:
     """Save a section; 409 with the current text when someone saved it since `version`."""
     body = schemas.parse_json(shapes.SaveSection, request.get_data())
-    section = service_postmortem.save_section(
+    section = service.save_section(
         get_session(), actor=api_actor(), postmortem_id=postmortem_id, key=key, body=body.body, version=body.version
     )
     return jsonify(section_json(section))
@@ -98,7 +86,7 @@ def save_section(postmortem_id: int, key: str) -> Response:
 def agree_timeline(postmortem_id: int) -> Response:
     """Choose the incident timeline entries that make the agreed timeline."""
     body = schemas.parse_json(shapes.AgreedTimeline, request.get_data())
-    postmortem = service_postmortem.set_agreed_timeline(
+    postmortem = service.set_agreed_timeline(
         get_session(), actor=api_actor(), postmortem_id=postmortem_id, entry_ids=body.entry_ids
     )
     return jsonify(postmortem_json(postmortem))
@@ -108,7 +96,7 @@ def agree_timeline(postmortem_id: int) -> Response:
 def add_factor(postmortem_id: int) -> tuple[Response, int]:
     """Add a contributing factor, or a "how" follow-up (parent_id)."""
     body = schemas.parse_json(shapes.AddFactor, request.get_data())
-    factor = service_actions.add_contributing_factor(
+    factor = items.add_contributing_factor(
         get_session(), actor=api_actor(), postmortem_id=postmortem_id, **body.model_dump()
     )
     return jsonify(factor_json(factor)), 201
@@ -118,7 +106,7 @@ def add_factor(postmortem_id: int) -> tuple[Response, int]:
 def update_factor(factor_id: int) -> Response:
     """Reword or recategorise a contributing factor."""
     body = schemas.parse_json(shapes.UpdateFactor, request.get_data())
-    factor = service_actions.update_contributing_factor(
+    factor = items.update_contributing_factor(
         get_session(), actor=api_actor(), factor_id=factor_id, **body.model_dump()
     )
     return jsonify(factor_json(factor))
@@ -127,7 +115,7 @@ def update_factor(factor_id: int) -> Response:
 @bp.delete("/factors/<int:factor_id>")
 def remove_factor(factor_id: int) -> tuple[str, int]:
     """Remove a contributing factor and its follow-ups."""
-    service_actions.remove_contributing_factor(get_session(), actor=api_actor(), factor_id=factor_id)
+    items.remove_contributing_factor(get_session(), actor=api_actor(), factor_id=factor_id)
     return "", 204
 
 
@@ -135,9 +123,7 @@ def remove_factor(factor_id: int) -> tuple[str, int]:
 def add_action_item(postmortem_id: int) -> tuple[Response, int]:
     """Add a countermeasure or a lower-priority idea."""
     body = schemas.parse_json(shapes.AddActionItem, request.get_data())
-    item = service_actions.add_action_item(
-        get_session(), actor=api_actor(), postmortem_id=postmortem_id, **body.model_dump()
-    )
+    item = items.add_action_item(get_session(), actor=api_actor(), postmortem_id=postmortem_id, **body.model_dump())
     return jsonify(action_item_json(item)), 201
 
 
@@ -145,9 +131,7 @@ def add_action_item(postmortem_id: int) -> tuple[Response, int]:
 def update_action_item(action_item_id: int) -> Response:
     """Change an action item: its owner, due date, status (won't do needs a reason)..."""
     body = schemas.parse_json(shapes.UpdateActionItem, request.get_data())
-    item = service_actions.update_action_item(
-        get_session(), actor=api_actor(), action_item_id=action_item_id, **body.changes()
-    )
+    item = items.update_action_item(get_session(), actor=api_actor(), action_item_id=action_item_id, **body.changes())
     return jsonify(action_item_json(item))
 
 
@@ -165,7 +149,7 @@ def action_items() -> Response:
     if query.owner:
         owner = viewer if query.owner == "me" else user_by_email(session, query.owner)
         owner_id = owner.id if owner else -1  # an unknown owner owns nothing
-    filters = queries_postmortem.ActionItemFilter(
+    filters = queries.ActionItemFilter(
         owner_id=owner_id,
         team=query.team,
         service=query.service,
@@ -173,14 +157,14 @@ def action_items() -> Response:
         priority=query.priority,
         overdue_on=date.today() if query.overdue else None,
     )
-    items = queries_postmortem.list_action_items(session, viewer=viewer, filters=filters, limit=query.limit)
+    items = queries.list_action_items(session, viewer=viewer, filters=filters, limit=query.limit)
     return jsonify(action_items=[action_item_json(i) for i in items])
 
 
 @bp.post("/postmortems/<int:postmortem_id>/submit")
 def submit(postmortem_id: int) -> Response:
     """Move a draft into review."""
-    postmortem = service_postmortem.submit_for_review(get_session(), actor=api_actor(), postmortem_id=postmortem_id)
+    postmortem = service.submit_for_review(get_session(), actor=api_actor(), postmortem_id=postmortem_id)
     return jsonify(postmortem_json(postmortem))
 
 
@@ -188,7 +172,7 @@ def submit(postmortem_id: int) -> Response:
 def publish(postmortem_id: int) -> Response:
     """Publish; 422 lists what is missing and the blameless findings still to reframe or acknowledge."""
     body = schemas.parse_json(shapes.Publish, request.get_data() or b"{}")
-    postmortem = service_postmortem.publish_postmortem(
+    postmortem = service.publish_postmortem(
         get_session(),
         actor=api_actor(),
         postmortem_id=postmortem_id,
@@ -200,21 +184,21 @@ def publish(postmortem_id: int) -> Response:
 @bp.post("/postmortems/<int:postmortem_id>/reopen")
 def reopen(postmortem_id: int) -> Response:
     """Take a published post-mortem back to draft."""
-    postmortem = service_postmortem.reopen_postmortem(get_session(), actor=api_actor(), postmortem_id=postmortem_id)
+    postmortem = service.reopen_postmortem(get_session(), actor=api_actor(), postmortem_id=postmortem_id)
     return jsonify(postmortem_json(postmortem))
 
 
 @bp.get("/postmortems/<int:postmortem_id>/history")
 def history(postmortem_id: int) -> Response:
     """Every saved change, newest first, with diffs."""
-    changes = queries_postmortem.postmortem_changes(get_session(), viewer=api_actor(), postmortem_id=postmortem_id)
+    changes = queries.postmortem_changes(get_session(), viewer=api_actor(), postmortem_id=postmortem_id)
     return jsonify(changes=[change_json(c) for c in changes])
 
 
 @bp.get("/postmortems/<int:postmortem_id>/export.md")
 def export_markdown(postmortem_id: int) -> Response:
     """The post-mortem as Markdown with front matter."""
-    postmortem = queries_postmortem.get_postmortem(get_session(), viewer=api_actor(), postmortem_id=postmortem_id)
+    postmortem = queries.get_postmortem(get_session(), viewer=api_actor(), postmortem_id=postmortem_id)
     response = Response(postmortem_markdown(postmortem), mimetype="text/markdown")
     response.headers["Content-Disposition"] = f"attachment; filename=postmortem-{postmortem.id}.md"
     return response

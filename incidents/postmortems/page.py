@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from .. import queries, reader, timefmt
+from ..accounts.auth import safe_next
 from ..database import get_session
 from ..forms import run_form
 from ..models import Incident, User, utcnow
@@ -167,5 +168,4 @@ def postmortem_area(incident: Incident) -> PostmortemArea:
 
 def back_to(default: str) -> str:
     """Where a form on another page (the action items list) wants to go back to: a local path only."""
-    target = request.form.get("back", "")
-    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
+    return safe_next(request.form.get("back", ""), default)

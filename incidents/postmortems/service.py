@@ -14,7 +14,13 @@ from .. import validation
 from ..access import ensure_can_see, ensure_can_write
 from ..accounts.service import user_by_email
 from ..errors import Conflict, InvalidInput, NotFound
-from ..events import PostmortemChanged, PostmortemPublished, PostmortemStarted, record_event
+from ..events import (
+    PostmortemChanged,
+    PostmortemPublished,
+    PostmortemStarted,
+    TimelineEntriesRecorded,
+    record_event,
+)
 from ..models import TEXT_MAX, EntryKind, Incident, Source, TimelineEntry, User, utcnow
 from ..queries import list_timeline
 from ..settings import severity_scale
@@ -129,25 +135,29 @@ def update_review(session: Session, *, actor: User, postmortem_id: int, **change
     if "facilitator" in changes:
         email = changes["facilitator"]
         facilitator = known_person(session, email, field="facilitator") if email else None
-        postmortem.facilitator_id = facilitator.id if facilitator else None
-        said.append(f"facilitator {facilitator.name if facilitator else 'nobody'}")
+        if postmortem.facilitator_id != (facilitator.id if facilitator else None):
+            postmortem.facilitator_id = facilitator.id if facilitator else None
+            said.append(f"facilitator {facilitator.name if facilitator else 'nobody'}")
     if "meeting_at" in changes:
         meeting: datetime | None = changes["meeting_at"]
-        postmortem.meeting_at = meeting
-        said.append(f"meeting {meeting.isoformat() if meeting else 'unset'}")
+        if postmortem.meeting_at != meeting:
+            postmortem.meeting_at = meeting
+            said.append(f"meeting {meeting.isoformat() if meeting else 'unset'}")
     if "agreed_severity" in changes:
         severity = changes["agreed_severity"]
         if severity is not None and severity not in severity_scale():
             raise InvalidInput(f"severity must be one of {', '.join(severity_scale())}", field="agreed_severity")
-        postmortem.agreed_severity = severity
-        said.append(f"severity {severity or 'unset'}")
+        if postmortem.agreed_severity != severity:
+            postmortem.agreed_severity = severity
+            said.append(f"severity {severity or 'unset'}")
     for name in METRIC_FIELDS:
         if name in changes:
             value = changes[name]
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise InvalidInput(f"{name} must be a whole number of seconds, 0 or more", field=name)
-            setattr(postmortem, name, value)
-            said.append(f"{name.removeprefix('agreed_').removesuffix('_seconds').replace('_', ' ')} {value}")
+            if getattr(postmortem, name) != value:
+                setattr(postmortem, name, value)
+                said.append(f"{name.removeprefix('agreed_').removesuffix('_seconds').replace('_', ' ')} {value}")
     if said:
         record_change(session, postmortem, actor, "review", "Agreed " + "; ".join(said) + ".")
     session.commit()
@@ -197,6 +207,11 @@ def add_meeting_entry(
     )
     session.add(entry)
     postmortem.agreed_timeline.append(AgreedTimelineEntry(entry=entry))
+    session.flush()
+    record_event(
+        session,
+        TimelineEntriesRecorded(incident_id=postmortem.incident_id, entry_ids=(entry.id,), source=Source.WEB.value),
+    )
     record_change(session, postmortem, actor, "timeline", "Added an entry found in the meeting.", None, entry.text)
     session.commit()
     return postmortem
