@@ -122,6 +122,10 @@ class PostmortemSection(Base):
     postmortem: Mapped[Postmortem] = relationship(back_populates="sections")
     updated_by: Mapped[User | None] = relationship()
 
+    # The version check is part of the write itself (UPDATE ... WHERE version = the one read), so of
+    # saves made at once on the same version exactly one wins, on either database.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it from the class)
+
 
 class ContributingFactor(Base):
     """A condition that contributed, human or technical, with nested "how" follow-ups (parent_id)."""

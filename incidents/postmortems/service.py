@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import validation
 from ..access import ensure_can_see, ensure_can_write
@@ -99,30 +100,41 @@ def save_section(
         raise NotFound(f"post-mortem {postmortem_id} has no section {key!r}")
     text = validation.text(body, field="body", limit=TEXT_MAX)
     if version != section.version:
-        raise Conflict(
-            f"“{section.title}” was changed by {section.updated_by.name if section.updated_by else 'someone'} "
-            "after you opened it. Compare, merge your text into theirs, and save again.",
-            field="version",
-            details={
-                "section": key,
-                "your_version": version,
-                "current_version": section.version,
-                "current_body": section.body,
-                "your_body": text,
-                "updated_by": section.updated_by.name if section.updated_by else None,
-                "updated_at": section.updated_at.isoformat(),
-            },
-        )
+        raise _stale(section, key, version, text)
     if text == section.body:
         return section
     before = section.body
     section.body = text
-    section.version += 1
     section.updated_by_id = actor.id
     section.updated_at = utcnow()
     record_change(session, postmortem, actor, f"section:{key}", f"Edited “{section.title}”.", before, text)
-    session.commit()
+    try:
+        session.commit()
+    except StaleDataError:
+        # Someone saved this section between our read and our write: theirs stands.
+        session.rollback()
+        session.refresh(section)
+        raise _stale(section, key, version, text) from None
     return section
+
+
+def _stale(section: PostmortemSection, key: str, version: int, text: str) -> Conflict:
+    """The refusal of a save made on an older version, with both texts to merge."""
+    who = section.updated_by.name if section.updated_by else "someone"
+    return Conflict(
+        f"“{section.title}” was changed by {who} after you opened it. Compare, merge your text into theirs, "
+        "and save again.",
+        field="version",
+        details={
+            "section": key,
+            "your_version": version,
+            "current_version": section.version,
+            "current_body": section.body,
+            "your_body": text,
+            "updated_by": section.updated_by.name if section.updated_by else None,
+            "updated_at": section.updated_at.isoformat(),
+        },
+    )
 
 
 def update_review(session: Session, *, actor: User, postmortem_id: int, **changes: Any) -> Postmortem:
@@ -334,7 +346,8 @@ def record_change(
     """
     now = utcnow()
     postmortem.updated_at = now
-    postmortem.version += 1
+    # Counted in the database, so that changes saved at once (two sections) both count.
+    postmortem.version = Postmortem.version + 1
     session.add(
         PostmortemChange(
             postmortem_id=postmortem.id,
