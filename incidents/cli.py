@@ -13,11 +13,11 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from . import demo
 from .accounts import service as service_accounts
-from .database import engine_of, get_session
+from .database import engine_of, get_session, sqlite_file
 from .errors import DomainError
 from .models import Incident, Role, User
 
@@ -45,6 +45,11 @@ def alembic_config(app: Flask) -> Config:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Bring the database to the current schema (or to REVISION)."""
+    # A fresh clone has no instance/ yet, where the SQLite database lives by default.
+    Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
+    database_file = sqlite_file(make_url(current_app.config["DATABASE_URL"]))
+    if database_file is not None:
+        Path(database_file).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(current_app), revision)
     click.echo(f"Database at {revision}.")
 
@@ -57,12 +62,16 @@ def db_upgrade(revision: str) -> None:
 @click.option("--password", help="Login password (default: generated and printed once).")
 def users_create(email: str, name: str | None, role: str, timezone: str, password: str | None) -> None:
     """Create an account that can sign in to the web app."""
+    given = password is not None
     password = password or secrets.token_urlsafe(12)
     with _as_click_errors():
         user = service_accounts.create_user(
             get_session(), email=email, name=name, role=Role(role), timezone=timezone, password=password
         )
-    click.echo(f"Created {user.role.value} {user.email} with password: {password}")
+    # A password the admin typed is not echoed back (terminal logs, screen sharing); a generated one
+    # is shown this once.
+    shown = "(as given)" if given else password
+    click.echo(f"Created {user.role.value} {user.email} with password: {shown}")
 
 
 @users_cli.command("ensure-admin")

@@ -111,3 +111,22 @@ def test_a_password_from_the_environment_is_kept_as_typed(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     # Secrets exactly as typed; other settings still read as JSON (a number stays a number).
     assert result.stdout.strip() == "('1.50', 'true', 1024)"
+
+
+def test_a_password_given_to_users_create_is_not_echoed(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "quiet@example.com", "--password", "s3cret-typed-here"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "s3cret-typed-here" not in result.output
+    assert "with password: (as given)" in result.output
+
+
+def test_db_upgrade_makes_the_folder_of_a_new_sqlite_database(tmp_path: Path) -> None:
+    from app import create_app
+
+    target = tmp_path / "fresh-clone" / "instance" / "kintsugi.db"
+    fresh = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{target}"})
+    result = fresh.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert target.exists()

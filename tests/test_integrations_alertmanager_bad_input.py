@@ -122,3 +122,23 @@ def test_a_body_that_is_not_json_but_says_it_is_stores_its_raw_bytes(am_app: Fla
     am_post(client, body)
     with db(am_app) as session:
         assert session.scalars(select(Delivery.body)).one() == body
+
+
+def test_a_chunked_body_over_the_limit_is_refused_whole_not_cut_short(am_app: Flask, client: Any) -> None:
+    import io
+
+    am_app.config["MAX_CONTENT_LENGTH"] = 3000
+    headers = {
+        "Authorization": f"Bearer {AM_TOKEN}",
+        "Content-Type": "application/json",
+        "Transfer-Encoding": "chunked",
+    }
+    big = json.dumps(am_notification(*[am_alert(fingerprint=f"{n:016x}") for n in range(10)])).encode()
+    assert len(big) > 3000
+    answer = client.post("/integrations/alertmanager", input_stream=io.BytesIO(big), headers=headers)
+    assert answer.status_code == 413
+    assert counts(am_app)["deliveries"] == 0
+    # The same way, under the limit, is read whole and applied.
+    small = json.dumps(am_notification(am_alert())).encode()
+    answer = client.post("/integrations/alertmanager", input_stream=io.BytesIO(small), headers=headers)
+    assert answer.status_code == 200 and answer.get_json()["status"] == "applied", answer.get_json()

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request, url_for
-from flask_login import LoginManager, login_required
+from flask import Flask, g, request, session, url_for
+from flask_login import LoginManager, login_required, login_user
 
 from ..database import get_session
 from ..errors import AuthenticationRequired
@@ -15,6 +15,7 @@ from ..models import User
 from .service import user_for_token
 
 View = TypeVar("View", bound=Callable[..., Any])
+GENERATION = "generation"
 
 
 def init_app(app: Flask) -> None:
@@ -30,7 +31,17 @@ def _load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     user = get_session().get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or session.get(GENERATION) != user.session_generation:
+        return None
+    return user
+
+
+def sign_in(user: User) -> None:
+    """Begin a browser session for the user, of their current session generation."""
+    session.clear()  # nothing from before sign-in carries over
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+    session[GENERATION] = user.session_generation
+    login_user(user)
 
 
 def api_actor() -> User:
@@ -55,15 +66,14 @@ def signed_in(view: View) -> View:
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:
-    """Only a path on this site; anything else (another host, a scheme) goes to the default, else home."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
+    """Only a path on this site; anything else (another host, a scheme) goes to the default, else home.
+
+    Read as a browser reads it: browsers drop tabs and line breaks inside a URL and treat a backslash
+    as a slash, so "/\t/evil.example" and "/\\evil.example" lead to another host.
+    """
+    cleaned = "".join(ch for ch in (target or "") if ch not in "\t\r\n").strip(" \x00\x0b\x0c")
+    if cleaned and "\\" not in cleaned and not any(ord(ch) < 32 for ch in cleaned):
+        parts = urlsplit(cleaned)
+        if not parts.scheme and not parts.netloc and cleaned.startswith("/") and not cleaned.startswith("//"):
+            return cleaned
     return default or url_for("incidents.home")

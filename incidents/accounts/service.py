@@ -82,6 +82,8 @@ def change_account(
     if role is not None:
         user.role = role
     if is_active is not None:
+        if user.is_active and not is_active:
+            user.session_generation += 1  # a deactivated person's open sessions end now
         user.is_active = is_active
     session.flush()
     admins = session.scalar(
@@ -98,6 +100,14 @@ def set_password(session: Session, *, user_id: int, password: str) -> None:
     """Replace a user's password."""
     user = _user(session, user_id)
     user.password_hash = _hash_password(password)
+    user.session_generation += 1  # sessions begun with the old password end
+    session.commit()
+
+
+def end_sessions(session: Session, *, user_id: int) -> None:
+    """Sign a person out of every browser session they have: a cookie copied before now is refused."""
+    user = _user(session, user_id)
+    user.session_generation = User.session_generation + 1
     session.commit()
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..database import get_session
 from ..security import record_failed_sign_in, sign_in_blocked
-from .auth import safe_next
+from .auth import safe_next, sign_in
 from .forms import LoginForm
-from .service import authenticate_password
+from .service import authenticate_password, end_sessions
 from .sso import password_sign_in_allowed, settings
 
 bp = Blueprint("auth", __name__)
@@ -36,9 +36,7 @@ def login() -> Response | str | tuple[str, int]:
             )
             return render_template("auth/login.html", form=form), 403
         if user is not None:
-            session.clear()  # nothing from before sign-in carries over
-            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
-            login_user(user)
+            sign_in(user)
             return redirect(safe_next(form.next.data))
         record_failed_sign_in(email)
         flash("That email and password do not match an active account.", "error")
@@ -48,7 +46,9 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out."""
+    """Sign out, here and in every other browser: a copied cookie no longer works."""
+    if current_user.is_authenticated:
+        end_sessions(get_session(), user_id=current_user.id)
     logout_user()
     return redirect(url_for("auth.login"))
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..database import get_session
 from ..errors import DomainError
 from ..security import record_failed_sign_in, sign_in_blocked
 from . import sso
-from .auth import safe_next
+from .auth import safe_next, sign_in
 from .forms import LoginForm
 from .service_sso import sign_in_with_identity
 
@@ -54,9 +53,7 @@ def callback() -> Response | tuple[str, int]:
     except DomainError as exc:
         record_failed_sign_in(identity.email)
         return _refused(exc.message, exc.status)
-    session.clear()  # nothing from before sign-in carries over
-    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
-    login_user(user)
+    sign_in(user)
     return redirect(safe_next(next_path))
 
 
