@@ -9,6 +9,8 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from .errors import BadRequest
+
 # No inline scripts or styles anywhere: every script and stylesheet is a file served by us.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -28,10 +30,26 @@ EXTENSION = "kintsugi.login_limiter"
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every answer and set up the failed sign-in counter."""
+    """Add the security headers to every answer, refuse NUL characters from people, and set up the
+    failed sign-in counter."""
     app.after_request(_headers)
+    app.before_request(_refuse_nul)
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
     app.extensions[EXTENSION] = MovingWindowRateLimiter(storage)
+
+
+def _refuse_nul(_: object = None) -> None:
+    """A NUL character in a query string or a form field is a 400: no text a person means holds one,
+    and PostgreSQL refuses to store it. Senders (/integrations/) are kept whatever they send."""
+    if request.path.startswith("/integrations/"):
+        return
+    for where, values in (("query", request.args), ("form", request.form)):
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                raise BadRequest(
+                    f"the {where} field {name.replace(chr(0), '')[:100]!r} holds a NUL character",
+                    field=name.replace(chr(0), "")[:100],
+                )
 
 
 def sign_in_blocked(email: str | None) -> int | None:
