@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = MovingWindowRateLimiter(storage)
 
 
-def _refuse_nul(_: object = None) -> None:
+def _refuse_nul() -> None:
     """A NUL character in a query string or a form field is a 400: no text a person means holds one,
     and PostgreSQL refuses to store it. Senders (/integrations/) are kept whatever they send."""
     if request.path.startswith("/integrations/"):

@@ -3,6 +3,7 @@ resend forever, and nothing half-stored."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -125,8 +126,6 @@ def test_a_body_that_is_not_json_but_says_it_is_stores_its_raw_bytes(am_app: Fla
 
 
 def test_a_chunked_body_over_the_limit_is_refused_whole_not_cut_short(am_app: Flask, client: Any) -> None:
-    import io
-
     am_app.config["MAX_CONTENT_LENGTH"] = 3000
     headers = {
         "Authorization": f"Bearer {AM_TOKEN}",
@@ -138,7 +137,30 @@ def test_a_chunked_body_over_the_limit_is_refused_whole_not_cut_short(am_app: Fl
     answer = client.post("/integrations/alertmanager", input_stream=io.BytesIO(big), headers=headers)
     assert answer.status_code == 413
     assert counts(am_app)["deliveries"] == 0
-    # The same way, under the limit, is read whole and applied.
+    # The same way, under the limit, is read whole and applied, even when the server hands the body
+    # over a little at a time (as a chunked input does, a chunk a read).
     small = json.dumps(am_notification(am_alert())).encode()
-    answer = client.post("/integrations/alertmanager", input_stream=io.BytesIO(small), headers=headers)
+    answer = client.post("/integrations/alertmanager", input_stream=Trickle(small), headers=headers)
     assert answer.status_code == 200 and answer.get_json()["status"] == "applied", answer.get_json()
+    assert client.post("/integrations/alertmanager", input_stream=Trickle(big), headers=headers).status_code == 413
+
+
+class Trickle(io.RawIOBase):
+    """A body that gives at most 100 bytes a read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.left = data
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:  # the test client asks where the stream starts
+        return 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def readinto(self, buffer: Any) -> int:
+        piece, self.left = self.left[:100], self.left[100:]
+        buffer[: len(piece)] = piece
+        return len(piece)
