@@ -28,12 +28,17 @@ def actor_id(actor: Actor) -> int | None:
     return actor.id if isinstance(actor, User) else None
 
 
+def storable(value: str) -> str:
+    """Text as a database takes it: valid UTF-8, no NUL (PostgreSQL refuses it), stripped."""
+    if value.isascii() and "\x00" not in value:
+        return value.strip()  # nearly always: nothing to mend
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
+
+
 def cut(value: str, limit: int) -> str:
-    """A sender's text as a database takes it: valid UTF-8, no NUL, stripped, and cut to the limit
-    with a visible mark of how much was left out."""
-    if not value.isascii() or "\x00" in value:
-        value = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
-    value = value.strip()
+    """A sender's text as a database takes it (storable), cut to the limit with a visible mark of how
+    much was left out."""
+    value = storable(value)
     if len(value) <= limit:
         return value
     kept = limit

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import time
+from typing import IO
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import cached_property
 
 from .errors import BadRequest
 
@@ -32,10 +36,36 @@ EXTENSION = "kintsugi.login_limiter"
 def init_app(app: Flask) -> None:
     """Add the security headers to every answer, refuse NUL characters from people, and set up the
     failed sign-in counter."""
+    app.request_class = WholeBodyRequest
     app.after_request(_headers)
     app.before_request(_refuse_nul)
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
     app.extensions[EXTENSION] = MovingWindowRateLimiter(storage)
+
+
+class WholeBodyRequest(Request):
+    """A request whose body is read whole or refused: a chunked body (no Content-Length) over
+    MAX_CONTENT_LENGTH is a 413. Werkzeug stops reading such a body at the limit and hands over what
+    it read, so a delivery, a form or a JSON body would be kept cut short as if that were all."""
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        limit = self.max_content_length
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        if self.content_length is not None or not chunked or not limit:
+            return super().stream  # Werkzeug refuses a declared length over the limit
+        # A server's chunked input may hand over one chunk a read: read to the end, or one byte past the limit.
+        source: IO[bytes] = self.environ["wsgi.input"]
+        parts, size = [], 0
+        while size <= limit:
+            part = source.read(min(64 * 1024, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        if size > limit:
+            raise RequestEntityTooLarge(f"the body is over {limit:,} bytes")
+        return io.BytesIO(b"".join(parts))
 
 
 def _refuse_nul() -> None:

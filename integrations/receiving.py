@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from flask import Flask, Request, Response, current_app, jsonify, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from incidents.alerts.commands import RoutingRule, Translation
 from incidents.alerts.models import DeliveryOutcome
@@ -35,26 +34,6 @@ def rules_of(app: Flask) -> Sequence[RoutingRule]:
     """The routing rules validated at start-up."""
     rules: Sequence[RoutingRule] = app.extensions[RULES]
     return rules
-
-
-def raw_body() -> bytes:
-    """The delivery's body as sent, whole, or 413: a chunked body (no Content-Length) over
-    MAX_CONTENT_LENGTH is refused, never cut short and stored as if that were all the sender said."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    if request.content_length is not None or not chunked or not limit:
-        return request.get_data(cache=True)  # Werkzeug refuses a declared length over the limit
-    # A server's chunked input may hand over one chunk a read: read until the end, or one byte past the limit.
-    stream, parts, size = request.environ["wsgi.input"], [], 0
-    while size <= limit:
-        part = stream.read(min(64 * 1024, limit + 1 - size))
-        if not part:
-            break
-        parts.append(part)
-        size += len(part)
-    if size > limit:
-        raise RequestEntityTooLarge(f"the body is over {limit:,} bytes")
-    return b"".join(parts)
 
 
 def stored_headers() -> dict[str, str]:

@@ -234,3 +234,13 @@ def use_rules(app: Flask, configured: list[dict[str, Any]]) -> None:
     app.extensions[receiving.RULES] = rules.load_rules(
         {"ALERT_RULES": configured, "SEVERITIES": app.config["SEVERITIES"]}
     )
+
+
+def only_incident(app: Flask) -> Incident:
+    """The one incident there is, with its labels and roles loaded."""
+    with db(app) as session:
+        incidents = session.scalars(select(Incident)).all()
+        assert len(incidents) == 1
+        incident = incidents[0]
+        assert incident.labels is not None and incident.assignments is not None
+        return incident

@@ -171,3 +171,22 @@ def test_entry_time_in_the_future_is_refused(responder: Caller) -> None:
         422,
         "occurred_at",
     )
+
+
+def test_a_chunked_api_body_over_the_limit_is_refused_whole(app: Flask, responder: Caller) -> None:
+    import io
+    import json as json_module
+
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    body = json_module.dumps({"title": "Checkout errors", "severity": "SEV2", "summary": "x" * 2000}).encode()
+    answer = responder.client.post(
+        "/api/incidents",
+        input_stream=io.BytesIO(body),
+        headers={
+            "Authorization": f"Bearer {responder.token}",
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+    )
+    assert answer.status_code == 413
+    assert responder.get("/api/incidents").get_json()["incidents"] == []

@@ -7,13 +7,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from alerting import AM_TOKEN, am_alert, am_notification, am_post, counts, db, post_json, timeline_texts, use_rules
+from alerting import (
+    AM_TOKEN,
+    am_alert,
+    am_notification,
+    am_post,
+    counts,
+    db,
+    only_incident,
+    post_json,
+    timeline_texts,
+    use_rules,
+)
 from flask import Flask, session
 from sqlalchemy import select
 
 from app import create_app
 from incidents.alerts.models import AlertOccurrence, Delivery, DeliveryOutcome
-from incidents.models import Incident, Status, TimelineEntry
+from incidents.models import Status, TimelineEntry
 
 STARTS = datetime(2026, 11, 22, 5, 59, 30, 118000, tzinfo=UTC)
 
@@ -22,15 +33,6 @@ STARTS = datetime(2026, 11, 22, 5, 59, 30, 118000, tzinfo=UTC)
 def am_app(app: Flask) -> Flask:
     app.config["ALERTMANAGER_TOKEN"] = AM_TOKEN
     return app
-
-
-def only_incident(app: Flask) -> Incident:
-    with db(app) as session:
-        incidents = session.scalars(select(Incident)).all()
-        assert len(incidents) == 1
-        incident = incidents[0]
-        assert incident.labels is not None
-        return incident
 
 
 def test_refused_without_configuration_or_with_a_wrong_token(app: Flask, client: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import validation
-from ..actors import cut
+from ..actors import cut, storable
 from ..errors import InvalidInput
 from ..models import NAME_MAX, TEXT_MAX, EntryKind, Source, utcnow
 from . import rows
@@ -127,9 +127,5 @@ def checked_link(value: str | None) -> str | None:
 
 
 def clip(value: str, limit: int) -> str:
-    """Text a database takes: valid UTF-8, no NUL (PostgreSQL refuses it), stripped and cut to the limit."""
-    if value.isascii() and "\x00" not in value:
-        # Nearly always: nothing to mend.
-        return value.strip()[:limit]
-    cleaned = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
-    return cleaned[:limit]
+    """A key or name as a database takes it (storable), cut to the limit without a mark."""
+    return storable(value)[:limit]

@@ -45,7 +45,7 @@ NO_SYNC = {"synchronize_session": False}
 class OutboxSettings:
     """How workers deliver; each is app.config["OUTBOX_<NAME>"] (KINTSUGI_OUTBOX_<NAME> in the environment)."""
 
-    # With the backoff of 2, 4 … 256 then 300 s between tries, 12 tries span about 27 minutes: a chat
+    # With the backoff of 2, 4 … 256 then 300 s between tries, 12 tries span about 24 minutes: a chat
     # service's outage of a few minutes parks nothing.
     max_attempts: int = 12
     batch_size: int = 200

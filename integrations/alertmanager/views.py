@@ -8,7 +8,7 @@ from incidents.models import Source
 
 from ..authenticity import require_token, secrets_of
 from ..payloads import body_key
-from ..receiving import answer_delivery, raw_body
+from ..receiving import answer_delivery
 from .translate import translate_notification
 
 bp = Blueprint("alertmanager", __name__, url_prefix="/integrations")
@@ -23,7 +23,7 @@ def receive_notification() -> tuple[Response, int]:
         setting="ALERTMANAGER_TOKEN",
         sender="Alertmanager",
     )
-    raw = raw_body()
+    raw = request.get_data(cache=True)
     return answer_delivery(
         Source.ALERTMANAGER, raw=raw, delivery_key=body_key(raw), translation=translate_notification(raw)
     )

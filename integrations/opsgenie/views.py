@@ -8,7 +8,7 @@ from incidents.models import Source
 
 from ..authenticity import require_token, secrets_of
 from ..payloads import body_key
-from ..receiving import answer_delivery, raw_body
+from ..receiving import answer_delivery
 from .translate import action_key, translate_action
 
 bp = Blueprint("opsgenie", __name__, url_prefix="/integrations")
@@ -20,6 +20,6 @@ def receive_action() -> tuple[Response, int]:
     require_token(
         request.headers, secrets_of(current_app.config, "OPSGENIE_TOKEN"), setting="OPSGENIE_TOKEN", sender="Opsgenie"
     )
-    raw = raw_body()
+    raw = request.get_data(cache=True)
     key = action_key(raw) or body_key(raw)
     return answer_delivery(Source.OPSGENIE, raw=raw, delivery_key=key, translation=translate_action(raw))

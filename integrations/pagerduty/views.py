@@ -9,7 +9,7 @@ from incidents.models import Source
 
 from ..authenticity import any_signature_matches, refuse, secrets_of
 from ..payloads import body_key
-from ..receiving import answer_delivery, raw_body
+from ..receiving import answer_delivery
 from .translate import translate_event, webhook_id
 
 bp = Blueprint("pagerduty", __name__, url_prefix="/integrations")
@@ -19,7 +19,7 @@ SETTING = "KINTSUGI_PAGERDUTY_WEBHOOK_SECRETS"
 @bp.post("/pagerduty")
 def receive_webhook() -> tuple[Response, int]:
     """Take a PagerDuty V3 webhook; a redelivery (same X-Webhook-Id) changes nothing."""
-    raw = raw_body()
+    raw = request.get_data(cache=True)
     verify_signature(raw, request.headers.get("X-PagerDuty-Signature", ""))
     key = webhook_id(request.headers.get("X-Webhook-Id")) or body_key(raw)
     return answer_delivery(Source.PAGERDUTY, raw=raw, delivery_key=key, translation=translate_event(raw))
