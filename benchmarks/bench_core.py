@@ -11,7 +11,7 @@ during the benchmark: the rows wait, as they would for a worker that is busy.
 
     make bench                     # both backends (PostgreSQL from KINTSUGI_BENCH_DATABASE_URL,
                                    # default postgresql+psycopg://postgres@127.0.0.1:5432/test)
-    .venv/bin/python benchmarks/bench_core.py --incidents 10000 --requests 300 --backend sqlite
+    .venv/bin/python benchmarks/bench_core.py --incidents 10000 --requests 1000 --backend sqlite
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def run(backend: str, url: str, incidents: int, requests: int, subscribers: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--subscribers", type=int, default=1)
     args = parser.parse_args()
