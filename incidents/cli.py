@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, make_url, select
 
-from . import demo
+from . import demo, stored_markdown
 from .accounts import service as service_accounts
 from .database import engine_of, get_session, sqlite_file
 from .errors import DomainError
@@ -52,6 +52,14 @@ def db_upgrade(revision: str) -> None:
         Path(database_file).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(current_app), revision)
     click.echo(f"Database at {revision}.")
+
+
+@db_cli.command("render-markdown")
+def db_render_markdown() -> None:
+    """Render every stored Markdown text again, as today's settings allow (after changing KINTSUGI_IMAGE_HOSTS)."""
+    with engine_of(current_app).begin() as connection:
+        written = stored_markdown.render_again(connection)
+    click.echo("Rendered again: " + ", ".join(f"{count:,} rows of {table}" for table, count in written.items()) + ".")
 
 
 @users_cli.command("create")

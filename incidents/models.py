@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -22,8 +23,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+from .rendering import shown, stored_html
 
 TITLE_MAX = 200
 TEXT_MAX = 50_000
@@ -250,6 +253,8 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The summary's sanitized HTML, rendered when the summary is set (as with every Markdown text).
+    summary_html: Mapped[str | None] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(32))
     status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.INVESTIGATING)
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.OPEN)
@@ -272,6 +277,16 @@ class Incident(Base):
         back_populates="incident", cascade="all, delete-orphan", order_by="RoleAssignment.id"
     )
     declared_by: Mapped[User | None] = relationship()
+
+    @validates("summary")
+    def _render_summary(self, _key: str, summary: str) -> str:
+        self.summary_html = stored_html(summary)
+        return summary
+
+    @property
+    def summary_markup(self) -> Markup:
+        """The summary as HTML for a page."""
+        return shown(self.summary_html, self.summary)
 
     def key_times(self) -> dict[str, datetime | None]:
         """The key times by field name."""
@@ -357,6 +372,8 @@ class TimelineEntry(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     text: Mapped[str] = mapped_column(Text)
+    # The text's sanitized HTML, rendered once when the text is set (in bulk: by the writer).
+    text_html: Mapped[str | None] = mapped_column(Text)
     evidence_url: Mapped[str | None] = mapped_column(String(URL_MAX))
     is_key_moment: Mapped[bool] = mapped_column(Boolean, default=False)
     external_id: Mapped[str | None] = mapped_column(String(255))
@@ -367,6 +384,16 @@ class TimelineEntry(Base):
     revisions: Mapped[list[TimelineEntryRevision]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="TimelineEntryRevision.id"
     )
+
+    @validates("text")
+    def _render_text(self, _key: str, text: str) -> str:
+        self.text_html = stored_html(text)
+        return text
+
+    @property
+    def text_markup(self) -> Markup:
+        """The text as HTML for a page."""
+        return shown(self.text_html, self.text)
 
     def snapshot(self) -> dict[str, Any]:
         """The editable fields as they stand, for a revision's record of what came before."""

@@ -24,7 +24,6 @@ from .models import KEY_TIMES, Incident, IncidentRole, LabelKind, Status, Visibi
 from .outbox.service import oldest_pending_age_seconds
 from .postmortems import queries as queries_postmortem
 from .postmortems.models import OPEN_ACTION_STATUSES
-from .rendering import render_markdown
 from .settings import severity_scale
 
 bp = Blueprint("incidents", __name__, static_folder="static", static_url_path="/static/kintsugi")
@@ -32,7 +31,6 @@ bp = Blueprint("incidents", __name__, static_folder="static", static_url_path="/
 
 def init_app(app: Flask) -> None:
     """Template filters and globals, and /healthz."""
-    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["duration"] = timefmt.duration
     app.jinja_env.filters["local"] = lambda value, fmt="%a %Y-%m-%d %H:%M %Z": timefmt.local(
         value, reader.display_zone(), fmt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import conftest
@@ -57,4 +58,45 @@ def test_an_earlier_schema_with_data_upgrades_to_the_current_one(tmp_path: Path)
         assert tuple(row) == ("old@example.com", "Europe/Paris")
         assert "reference_timezone" in {c["name"] for c in inspect(connection).get_columns("incidents")}
         assert compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), all_tables()) == []
+    engine.dispose()
+
+
+def test_upgrading_renders_the_markdown_already_stored(tmp_path: Path) -> None:
+    """On the run's backend: SQLite by default, PostgreSQL under `make test-postgres`."""
+    if not conftest.PG_URL:
+        upgrade_and_check_rendering(f"sqlite:///{tmp_path / 'old.db'}")
+        return
+    with conftest.scratch_postgres_database("kintsugi_render") as url:
+        upgrade_and_check_rendering(url)
+
+
+def upgrade_and_check_rendering(url: str) -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0010"]).exit_code == 0
+    engine = engine_of(app)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, title, summary, severity, status, visibility, started_at, declared_at,"
+                " updated_at) VALUES (1, 'Old', 'Checkout **502s**', 'SEV2', 'investigating', 'open', :t, :t, :t)"
+            ),
+            {"t": when},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO timeline_entries (incident_id, occurred_at, recorded_at, source, kind, actor_name,"
+                " text, is_key_moment) VALUES (1, :t, :t, 'api', 'note', 'Old', :text, :key)"
+            ),
+            [{"t": when, "text": f"note *{n}*", "key": False} for n in range(1, 1_203)],  # over two batches
+        )
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT summary_html FROM incidents")).scalar() == (
+            "<p>Checkout <strong>502s</strong></p>\n"
+        )
+        rendered = connection.execute(text("SELECT text, text_html FROM timeline_entries ORDER BY id")).all()
+        assert len(rendered) == 1_202
+        assert all(html == f"<p>note <em>{value[6:-1]}</em></p>\n" for value, html in rendered)
     engine.dispose()

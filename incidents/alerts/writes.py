@@ -16,6 +16,7 @@ from .. import validation
 from ..actors import cut, storable
 from ..errors import InvalidInput
 from ..models import NAME_MAX, TEXT_MAX, EntryKind, Source, utcnow
+from ..rendering import stored_html
 from . import rows
 from .commands import sender_name
 
@@ -71,7 +72,11 @@ def flush_writes(session: Session) -> None:
         rows.resolve_occurrences(session, pending.resolutions)
         pending.resolutions = []
     if pending.entries:
-        rows.insert_entries(session, pending.entries)
+        entries = pending.entries
+        for entry in entries:
+            # Written in bulk past the model: rendered here, as the model renders its own.
+            entry["text_html"] = stored_html(entry["text"])
+        rows.insert_entries(session, entries)
         pending.entries = []
 
 

@@ -7,8 +7,9 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..models import (
     NAME_MAX,
@@ -23,6 +24,7 @@ from ..models import (
     enum_column,
     utcnow,
 )
+from ..rendering import shown, stored_html
 
 SECTION_MAX = TEXT_MAX
 CATEGORY_MAX = 64
@@ -114,6 +116,8 @@ class PostmortemSection(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text, default="")
+    # The body's sanitized HTML, rendered once when the body is saved.
+    body_html: Mapped[str | None] = mapped_column(Text)
     # Optimistic concurrency: a save names the version it edited; a stale one is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -121,6 +125,16 @@ class PostmortemSection(Base):
 
     postmortem: Mapped[Postmortem] = relationship(back_populates="sections")
     updated_by: Mapped[User | None] = relationship()
+
+    @validates("body")
+    def _render_body(self, _key: str, body: str) -> str:
+        self.body_html = stored_html(body)
+        return body
+
+    @property
+    def body_markup(self) -> Markup:
+        """The body as HTML for a page."""
+        return shown(self.body_html, self.body)
 
     # The version check is part of the write itself (UPDATE ... WHERE version = the one read), so of
     # saves made at once on the same version exactly one wins, on either database.
