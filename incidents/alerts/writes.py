@@ -19,6 +19,7 @@ from ..models import NAME_MAX, TEXT_MAX, EntryKind, Source, utcnow
 from ..rendering import stored_html
 from . import rows
 from .commands import sender_name
+from .grouping import grouped
 
 KEY_MAX = 255
 PENDING = "kintsugi.alert_writes"
@@ -72,7 +73,7 @@ def flush_writes(session: Session) -> None:
         rows.resolve_occurrences(session, pending.resolutions)
         pending.resolutions = []
     if pending.entries:
-        entries = pending.entries
+        entries = grouped(pending.entries)
         for entry in entries:
             # Written in bulk past the model: rendered here, as the model renders its own.
             entry["text_html"] = stored_html(entry["text"])
