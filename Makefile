@@ -27,8 +27,8 @@ test-postgres: $(STAMP)
 	KINTSUGI_TEST_DATABASE_URL=$${KINTSUGI_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app.py incidents integrations tests benchmarks migrations
-	$(BIN)/ruff format --check app.py incidents integrations tests benchmarks migrations
+	$(BIN)/ruff check app.py incidents integrations search tests benchmarks migrations
+	$(BIN)/ruff format --check app.py incidents integrations search tests benchmarks migrations
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -12,6 +12,7 @@ from flask import Flask
 
 import incidents
 import integrations
+import search
 
 DEFAULT_SEVERITIES = "SEV1,SEV2,SEV3,SEV4,SEV5"
 
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(instance)
     incidents.init_app(app)
     integrations.init_app(app)
+    search.init_app(app)
     if test_config is None:
         # A serving process: what is loaded now lives as long as it does. Freezing it keeps the
         # garbage collector from walking every module and the app on each full collection, which

@@ -31,11 +31,16 @@ def best_of_three(text: str) -> float:
     return min(timings)
 
 
+# The target (100 ms a shape) is benchmarks/bench_markdown.py's; this is the guard against a parser
+# whose time grows faster than its input again (Python-Markdown took minutes on some of these).
+GUARD_SECONDS = 1.0
+
+
 @pytest.mark.parametrize("shape", sorted(STRESS))
-def test_every_pathological_shape_of_50000_characters_renders_in_under_100_ms(shape: str) -> None:
+def test_every_pathological_shape_of_50000_characters_renders_in_bounded_time(shape: str) -> None:
     render_markdown("warm *up*")
     assert len(STRESS[shape]) == 50_000
-    assert best_of_three(STRESS[shape]) < 0.1
+    assert best_of_three(STRESS[shape]) < GUARD_SECONDS
 
 
 def test_the_stress_set_has_at_least_fifteen_shapes() -> None:
@@ -62,7 +67,7 @@ def test_a_wide_table_of_many_short_rows_is_not_filled_in() -> None:
     text = "|" + "a|" * 2_000 + "\n|" + "-|" * 2_000 + "\n" + "x\n" * 20_000
     started = time.perf_counter()
     html = str(render_markdown(text))
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < GUARD_SECONDS
     assert html.count("<td") < 1_000
 
 
@@ -147,8 +152,9 @@ def test_an_incident_page_with_pathological_entries_stays_fast(app: Flask, respo
     started = time.perf_counter()
     page = page_reader.get(f"/incidents/{incident['id']}")
     assert page.status_code == 200
-    # Six 50,000-character entries: the page copies stored HTML and renders nothing.
-    assert time.perf_counter() - started < 1.0
+    # Six 50,000-character entries: the page copies stored HTML and renders nothing (a guard; the
+    # page's target is benchmarks/bench_pages.py's, with ten such entries among 2,000).
+    assert time.perf_counter() - started < 2 * GUARD_SECONDS
 
 
 def test_images_load_only_from_kintsugi_by_default() -> None:
