@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -229,6 +229,8 @@ def _field_types(cls: type[Event]) -> dict[str, Any]:
 
 
 Handler = Callable[[Event], None]
+# Called with every event of one worker's batch for that handler at once, in the order written.
+BatchHandler = Callable[[Sequence[Event]], None]
 
 
 class Subscriptions:
@@ -236,16 +238,36 @@ class Subscriptions:
 
     def __init__(self) -> None:
         self._handlers: dict[str, dict[str, Handler]] = {}
+        self._batch_handlers: dict[str, BatchHandler] = {}
 
     def add(self, event_type: str, handler_name: str, handler: Handler) -> None:
         """Subscribe a named handler to an event type; a name subscribes once per type."""
         event_class(event_type)  # a typo fails at start-up, not as rows nobody applies
         if not handler_name or len(handler_name) > HANDLER_NAME_MAX:
             raise ValueError(f"a handler name is 1 to {HANDLER_NAME_MAX} characters, not {handler_name!r}")
+        if handler_name in self._batch_handlers:
+            raise ValueError(f"{handler_name!r} already takes its events in batches")
         handlers = self._handlers.setdefault(event_type, {})
         if handler_name in handlers:
             raise ValueError(f"{handler_name!r} is already subscribed to {event_type}")
         handlers[handler_name] = handler
+
+    def add_batch(self, event_types: Sequence[str], handler_name: str, handler: BatchHandler) -> None:
+        """Subscribe a named handler that takes a batch's events together (one index commit for 200)."""
+        for event_type in event_types:
+            self.add(event_type, handler_name, lambda event: handler([event]))
+        self._batch_handlers[handler_name] = handler
+
+    def batch_handler(self, handler_name: str) -> BatchHandler | None:
+        """The handler that takes this name's events in batches, if it was subscribed so."""
+        return self._batch_handlers.get(handler_name)
+
+    def remove(self, handler_name: str) -> None:
+        """Unsubscribe a handler from every event type (its rows already written stay, for a worker
+        that has it)."""
+        for handlers in self._handlers.values():
+            handlers.pop(handler_name, None)
+        self._batch_handlers.pop(handler_name, None)
 
     def handler_names(self, event_type: str) -> list[str]:
         """The names of the handlers subscribed to an event type, in the order they subscribed."""
@@ -260,6 +282,21 @@ def subscriptions_of(app: Flask) -> Subscriptions:
     """The app's subscriptions, made on first use."""
     found: Subscriptions = app.extensions.setdefault(SUBSCRIPTIONS, Subscriptions())
     return found
+
+
+def subscribe_batch(app: Flask, events: Sequence[str | type[Event]], handler_name: str, handler: BatchHandler) -> None:
+    """Like `subscribe`, for a handler whose work is cheaper together (one search index commit for a
+    batch of changes): a worker calls it once with all of its batch's events for that handler, in
+    the order they were written. It succeeds or fails as a whole: raising retries every row of the
+    batch. Each event is still its own outbox row, with its own attempts."""
+    names = [event if isinstance(event, str) else event.type for event in events]
+    subscriptions_of(app).add_batch(names, handler_name, handler)
+
+
+def unsubscribe(app: Flask, handler_name: str) -> None:
+    """Stop writing rows for a handler in this app (an app that serves a single purpose, or a test of
+    the outbox alone, which would otherwise count the search index's rows too)."""
+    subscriptions_of(app).remove(handler_name)
 
 
 def subscribe(app: Flask, event: str | type[Event], handler_name: str, handler: Handler) -> None:

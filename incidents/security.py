@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import time
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
 from flask import Flask, Request, Response, current_app, request
 from limits import parse
@@ -78,10 +79,24 @@ class WholeBodyRequest(Request):
         return io.BytesIO(b"".join(parts))
 
 
+TOLERATES_NUL = "_kintsugi_tolerates_nul"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def tolerates_nul(view: View) -> View:
+    """Mark a view that stores nothing it is sent and drops control characters itself (a search): a
+    NUL character there is not an error worth a 400."""
+    setattr(view, TOLERATES_NUL, True)
+    return view
+
+
 def _refuse_nul() -> None:
     """A NUL character in a query string or a form field is a 400: no text a person means holds one,
     and PostgreSQL refuses to store it. Senders (/integrations/) are kept whatever they send."""
     if request.path.startswith("/integrations/"):
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, TOLERATES_NUL, False):
         return
     for where, values in (("query", request.args), ("form", request.form)):
         for name, value in values.items(multi=True):

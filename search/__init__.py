@@ -6,8 +6,64 @@ changes through the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 from flask import Flask
+
+from incidents.database import get_session
+from incidents.events import (
+    ActionItemChanged,
+    Event,
+    IncidentChanged,
+    IncidentDeclared,
+    PostmortemChanged,
+    PostmortemPublished,
+    TimelineEntriesRecorded,
+    TimelineEntryCorrected,
+    TimelineEntryDeleted,
+    subscribe_batch,
+)
+
+from . import api, cli, service, views
+from .query import Synonyms
+from .whoosh_engine import WhooshEngine
+from .whoosh_index import IndexFolder
+
+HANDLER = "search.index"
+BUILT_IN_SYNONYMS = Path(__file__).with_name("synonyms.txt")
+BACKENDS = ("whoosh",)
+# What changes a document: the incident, its key moments and alerts, its published post-mortem.
+INDEXED_EVENTS = (
+    IncidentDeclared,
+    IncidentChanged,
+    TimelineEntriesRecorded,
+    TimelineEntryCorrected,
+    TimelineEntryDeleted,
+    PostmortemChanged,
+    PostmortemPublished,
+    ActionItemChanged,
+)
 
 
 def init_app(app: Flask) -> None:
-    """Wire the library into the app: its commands (and, as they land, its index, pages and API)."""
+    """Choose the engine (KINTSUGI_SEARCH_BACKEND), read the synonyms, have the outbox keep the index
+    in step, and register the pages, the API and `flask search`. Opens no index: the first use does."""
+    backend = str(app.config.get("SEARCH_BACKEND", "whoosh")).lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"KINTSUGI_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    extra = app.config.get("SEARCH_SYNONYMS")
+    synonyms = Synonyms.load([BUILT_IN_SYNONYMS, *([Path(str(extra))] if extra else [])])
+    root = Path(str(app.config.get("SEARCH_INDEX") or Path(app.instance_path) / "search"))
+    app.extensions[service.EXTENSION] = WhooshEngine(IndexFolder(root), synonyms)
+
+    def index(events: Sequence[Event]) -> None:
+        service.index_changes(get_session(), events)
+
+    subscribe_batch(app, list(INDEXED_EVENTS), HANDLER, index)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(api.bp)
+    app.cli.add_command(cli.search_cli)

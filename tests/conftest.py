@@ -73,6 +73,7 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": url,
             "SEVERITIES": "SEV1,SEV2,SEV3,SEV4,SEV5",
+            "SEARCH_INDEX": str(tmp_path / "search"),
         }
     )
     engine = engine_of(flask_app)

@@ -19,7 +19,8 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, UniqueC
 
 from app import create_app
 from incidents.database import get_session
-from incidents.events import Event, IncidentDeclared, subscribe
+from incidents.events import Event, IncidentDeclared, subscribe, unsubscribe
+from search import HANDLER as SEARCH_HANDLER
 
 metadata = MetaData()
 CALLS = Table(
@@ -73,7 +74,8 @@ def build_app(url: str, **config: Any) -> Flask:
 
 
 def subscribe_recorders(app: Flask) -> None:
-    """Subscribe "test.record" and "test.once" to IncidentDeclared."""
+    """Subscribe "test.record" and "test.once" to IncidentDeclared, and nothing else: the outbox alone."""
+    unsubscribe(app, SEARCH_HANDLER)
     subscribe(app, IncidentDeclared, "test.record", recorder("test.record"))
     subscribe(app, IncidentDeclared, "test.once", recorder("test.once", idempotent=True))
 
@@ -82,6 +84,7 @@ def worker_app() -> Flask:
     """The app `flask worker` runs in the multi-process test: "test.record" only, short polls, small batches."""
     config = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": os.environ["KINTSUGI_DATABASE_URL"]}
     app = create_app({**config, "OUTBOX_POLL_SECONDS": 0.05, "OUTBOX_BATCH_SIZE": 25})
+    unsubscribe(app, SEARCH_HANDLER)
     subscribe(app, IncidentDeclared, "test.record", recorder("test.record"))
     return app
 

@@ -220,11 +220,12 @@ def test_a_viewer_cannot_take_command(pager_app: Flask, client: Any) -> None:
 
 
 def emitted(app: Flask) -> list[tuple[str, dict[str, Any]]]:
-    """The events written to the outbox, in order, as (type, payload)."""
+    """The events written to the outbox for the test's listener, in order, as (type, payload)."""
     from incidents.outbox.models import OutboxRow
 
     with db(app) as session:
-        return [(row.event_type, row.payload) for row in session.scalars(select(OutboxRow).order_by(OutboxRow.id))]
+        rows = session.scalars(select(OutboxRow).where(OutboxRow.handler == "test.listener").order_by(OutboxRow.id))
+        return [(row.event_type, row.payload) for row in rows]
 
 
 @pytest.fixture

@@ -83,10 +83,10 @@ def test_events_round_trip_through_json_payloads() -> None:
 
 def test_subscribing_to_an_unknown_type_or_twice_fails_at_start(app: Flask) -> None:
     with pytest.raises(EventError, match=r"unknown event type 'incident\.renamed'"):
-        subscribe(app, "incident.renamed", "search.index", lambda e: None)
-    subscribe(app, IncidentDeclared, "search.index", lambda e: None)
-    with pytest.raises(ValueError, match=r"'search\.index' is already subscribed to incident\.declared"):
-        subscribe(app, "incident.declared", "search.index", lambda e: None)
+        subscribe(app, "incident.renamed", "test.index", lambda e: None)
+    subscribe(app, IncidentDeclared, "test.index", lambda e: None)
+    with pytest.raises(ValueError, match=r"'test\.index' is already subscribed to incident\.declared"):
+        subscribe(app, "incident.declared", "test.index", lambda e: None)
 
 
 def test_rows_go_with_the_use_case_transaction(app: Flask, engine: Engine, session: Session) -> None:
@@ -328,7 +328,10 @@ def test_the_thread_starts_with_the_first_request_when_configured(app: Flask) ->
     from incidents.outbox.worker import THREAD
 
     url = app.config["DATABASE_URL"]
-    threaded = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url, "OUTBOX_WORKER": "thread"})
+    index = app.config["SEARCH_INDEX"]
+    threaded = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url, "OUTBOX_WORKER": "thread", "SEARCH_INDEX": index}
+    )
     assert THREAD not in threaded.extensions  # not at init_app: `flask db upgrade` starts none
     assert threaded.test_client().get("/healthz").status_code == 200
     try:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from incidents.database import get_session
-from incidents.events import IncidentDeclared, record_event, subscribe
+from incidents.events import IncidentDeclared, record_event, subscribe, unsubscribe
 from incidents.models import Role, utcnow
 from incidents.outbox.models import APPLIED, PARKED, PENDING, OutboxRow
 from incidents.outbox.service import BatchOutcome, drain_batch, oldest_pending_age_seconds
@@ -39,6 +39,7 @@ def declared(key: int) -> IncidentDeclared:
 def flaky(app: Flask) -> Flaky:
     """ "search.index" (failing) and "slack.notify" subscribed; one attempt before a row is parked."""
     handler = Flaky()
+    unsubscribe(app, "search.index")  # the real one, replaced by this stand-in for an index that is down
     subscribe(app, IncidentDeclared, "search.index", handler)
     subscribe(app, IncidentDeclared, "slack.notify", lambda e: None)
     app.config["OUTBOX_MAX_ATTEMPTS"] = 1

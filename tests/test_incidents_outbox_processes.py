@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from incidents.database import engine_of
-from incidents.events import IncidentDeclared, record_event, subscribe
+from incidents.events import IncidentDeclared, record_event, subscribe, unsubscribe
 from incidents.models import utcnow
 from incidents.outbox import service
 from incidents.outbox.models import APPLIED, PENDING, OutboxRow
@@ -121,7 +121,8 @@ def test_two_flask_workers_apply_each_row_exactly_once(
     app: Flask, tables: Engine, session: Session, tmp_path: Path
 ) -> None:
     """Two `flask worker` processes on one outbox: 2,000 rows, each applied once, and both workers take part."""
-    subscribe(app, IncidentDeclared, "test.record", outbox_app.recorder("test.record"))  # as worker_app does
+    unsubscribe(app, outbox_app.SEARCH_HANDLER)  # as worker_app does
+    subscribe(app, IncidentDeclared, "test.record", outbox_app.recorder("test.record"))
     env = {**ENV, "KINTSUGI_DATABASE_URL": app.config["DATABASE_URL"]}
     command = [sys.executable, "-m", "flask", "--app", "outbox_app:worker_app", "worker"]
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]

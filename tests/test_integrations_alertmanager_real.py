@@ -98,6 +98,7 @@ def stack(app: Flask, tmp_path: Path) -> Iterator[tuple[Server, str]]:
         "KINTSUGI_SECRET_KEY": "e2e",
         "KINTSUGI_ALERTMANAGER_TOKEN": AM_TOKEN,
         "KINTSUGI_ALERT_RULES": str(rules),
+        "KINTSUGI_SEARCH_INDEX": str(tmp_path / "search"),
     }
     server = Server(app_port, env, tmp_path / "app.log")
     config = tmp_path / "alertmanager.yml"

@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..database import EXTENSION, writer_turn
 from ..errors import Conflict, NotFound
-from ..events import ROWS_WRITTEN, Event, EventError, Subscriptions, from_payload, subscriptions_of
+from ..events import (
+    ROWS_WRITTEN,
+    BatchHandler,
+    Event,
+    EventError,
+    Subscriptions,
+    from_payload,
+    subscriptions_of,
+)
 from ..models import UTCDateTime, utcnow
 from .models import APPLIED, OUTBOX_TABLE, PARKED, PENDING, STATES, OutboxRow
 
@@ -167,20 +175,44 @@ def apply_claim(app: Flask, subscriptions: Subscriptions, claim: Claim, settings
         with app.app_context():
             handler(event)
     except Exception as exc:
-        error = "".join(traceback.format_exception(exc))[-ERROR_MAX:]
-        last = claim.attempts >= settings.max_attempts
-        log.warning(
-            "outbox row %d: %s failed on %s (attempt %d of %d%s): %s",
-            claim.id,
-            claim.handler,
-            claim.event_type,
-            claim.attempts,
-            settings.max_attempts,
-            ", parked" if last else "",
-            exc,
-        )
-        return (PARKED if last else RETRY), error
+        return _failed(claim, exc, settings)
     return APPLIED, ""
+
+
+def apply_claims_together(
+    app: Flask, handler: BatchHandler, claims: Sequence[Claim], settings: OutboxSettings
+) -> list[tuple[Claim, str, str]]:
+    """Run a batch handler once over these rows' events: each row's (claim, state, error)."""
+    events, outcomes = [], []
+    for claim in claims:
+        try:
+            events.append((claim, from_payload(claim.event_type, claim.payload)))
+        except EventError as exc:
+            outcomes.append((claim, PARKED, f"the stored event cannot be read: {exc}"))
+    if not events:
+        return outcomes
+    try:
+        with app.app_context():
+            handler([event for _claim, event in events])
+    except Exception as exc:
+        return outcomes + [(claim, *_failed(claim, exc, settings)) for claim, _event in events]
+    return outcomes + [(claim, APPLIED, "") for claim, _event in events]
+
+
+def _failed(claim: Claim, exc: Exception, settings: OutboxSettings) -> tuple[str, str]:
+    error = "".join(traceback.format_exception(exc))[-ERROR_MAX:]
+    last = claim.attempts >= settings.max_attempts
+    log.warning(
+        "outbox row %d: %s failed on %s (attempt %d of %d%s): %s",
+        claim.id,
+        claim.handler,
+        claim.event_type,
+        claim.attempts,
+        settings.max_attempts,
+        ", parked" if last else "",
+        exc,
+    )
+    return (PARKED if last else RETRY), error
 
 
 def drain_batch(
@@ -208,13 +240,21 @@ def drain_batch(
         results = Results()
         while remaining:
             claim = remaining.popleft()
-            state, error = apply_claim(app, subscriptions, claim, settings)
-            if state == APPLIED:
-                results.applied.append(claim.id)
+            together = subscriptions.batch_handler(claim.handler)
+            if together is None:
+                outcomes = [(claim, *apply_claim(app, subscriptions, claim, settings))]
             else:
-                now = clock()
-                next_at = now + settings.backoff(claim.attempts) if state == RETRY else now
-                results.failed.append((claim.id, PENDING if state == RETRY else PARKED, next_at, error))
+                # The rest of the batch's rows for this handler go with it, in the order written.
+                group = [claim] + [c for c in remaining if c.handler == claim.handler]
+                remaining = deque(c for c in remaining if c.handler != claim.handler)
+                outcomes = apply_claims_together(app, together, group, settings)
+            for done, state, error in outcomes:
+                if state == APPLIED:
+                    results.applied.append(done.id)
+                else:
+                    now = clock()
+                    next_at = now + settings.backoff(done.attempts) if state == RETRY else now
+                    results.failed.append((done.id, PENDING if state == RETRY else PARKED, next_at, error))
             if remaining and should_stop():
                 _count(outcome, results)
                 mark_results(session, worker_id=worker_id, results=results, now=clock())

@@ -1,0 +1,232 @@
+"""Searching the embedded Whoosh index: what the reader may see, ranked by BM25F, with highlights on
+the page shown, facet counts, "did you mean", fuzzy words when the exact ones find nothing, and
+similar post-mortems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import nh3
+from whoosh import query, sorting
+from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.qparser.common import QueryParserError
+from whoosh.searching import Hit as WhooshHit
+from whoosh.searching import Results, Searcher
+
+from .documents import SearchDocument
+from .engine import FACETS, Hit, Reader, SearchRequest, SearchResults
+from .query import Synonyms, analyzer, clean, fuzzy_words, is_expert, parser, with_synonyms, words_query
+from .whoosh_index import IndexFolder, schema
+
+# The fields a facet counts, by its request parameter.
+FACET_FIELDS = {
+    "type": "type",
+    "service": "service",
+    "team": "team",
+    "severity": "severity",
+    "category": "category",
+    "tag": "tag",
+    "year": "year",
+}
+FACET_VALUES_SHOWN = 20
+HIGHLIGHT_FIELDS = ("summary", "factors", "impact", "lessons", "countermeasures", "body", "title")
+HIGHLIGHTS_SHOWN = 3
+SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")
+
+
+class WhooshEngine:
+    """The embedded engine: one index folder on local disk."""
+
+    def __init__(self, folder: IndexFolder, synonyms: Synonyms) -> None:
+        self.folder = folder
+        self.synonyms = synonyms
+        self._schema = schema()
+        self._parsers = {expert: parser(self._schema, expert=expert) for expert in (False, True)}
+
+    def write(self, documents: Sequence[SearchDocument], removed_keys: Sequence[str]) -> None:
+        """Add or replace documents and remove keys, in one commit."""
+        self.folder.write(documents, removed_keys)
+
+    def rebuild(self, documents: Iterable[SearchDocument]) -> int:
+        """A new index aside, then in use."""
+        return self.folder.rebuild(documents)
+
+    def digests(self) -> dict[str, str]:
+        """Every document's key and digest."""
+        with self.folder.searcher() as searcher:
+            return {fields["key"]: fields["digest"] for fields in searcher.all_stored_fields()}
+
+    def search(self, request: SearchRequest, reader: Reader) -> SearchResults:
+        """A page of what the reader may see that matches."""
+        text = clean(request.q)
+        with self.folder.searcher() as searcher:
+            allowed = _allowed(reader, request.filters)
+            if not text:
+                return self._run(searcher, query.Every(), allowed, request, read_as_words=False)
+            parsed, read_as_words = self._parse(text)
+            expanded = with_synonyms(parsed, self.synonyms)
+            results = self._run(searcher, expanded, allowed, request, read_as_words=read_as_words)
+            if results.total:
+                return results
+            # Nothing: the words were likely misspelled. Search what "did you mean" offers, else words
+            # one or two edits away from those typed.
+            suggestion, unknown = self._suggest(searcher, text, allowed)
+            if suggestion is None and (not unknown or is_expert(text)):
+                return results  # the words are known, just not together (or an expert asked exactly)
+            loose = self._parse(suggestion)[0] if suggestion else fuzzy_words(" ".join(unknown))
+            loosened = self._run(
+                searcher, with_synonyms(loose, self.synonyms), allowed, request, read_as_words=read_as_words
+            )
+            return SearchResults(
+                total=loosened.total,
+                hits=loosened.hits,
+                facets=loosened.facets,
+                suggestion=suggestion,
+                read_as_words=read_as_words,
+                fuzzy=loosened.total > 0,
+            )
+
+    def similar(
+        self, text: str, services: Sequence[str], reader: Reader, *, exclude_key: str | None, limit: int
+    ) -> list[Hit]:
+        """Published post-mortems most like this text: its most telling words, ORed, over the fields
+        a post-mortem says what happened in; a shared service counts too."""
+        with self.folder.searcher() as searcher:
+            words = _telling_words(searcher, text)
+            if not words and not services:
+                return []
+            terms: list[query.Query] = [query.Term(field, word) for word in words for field in SIMILAR_FIELDS]
+            terms += [query.Term("service", s.lower(), boost=2.0) for s in services]
+            wanted = query.And([_allowed(reader, {}), query.Term("type", "postmortem")])
+            if exclude_key:
+                wanted = query.AndNot(wanted, query.Term("key", exclude_key))
+            results = searcher.search(query.Or(terms), filter=wanted, limit=limit)
+            return [_hit(hit, highlight=False) for hit in results]
+
+    def _parse(self, text: str) -> tuple[query.Query, bool]:
+        """The query, or its plain words when the syntax cannot be read or names a field that does not exist."""
+        try:
+            parsed = self._parsers[is_expert(text)].parse(text)
+        except QueryParserError:
+            return words_query(self._schema, text), True
+        unknown = any(field not in self._schema for field, _text in parsed.iter_all_terms())
+        if parsed is query.NullQuery or unknown:
+            return words_query(self._schema, text), True
+        return parsed, False
+
+    def _run(
+        self,
+        searcher: Searcher,
+        wanted: query.Query,
+        allowed: query.Query,
+        request: SearchRequest,
+        *,
+        read_as_words: bool,
+    ) -> SearchResults:
+        facets = sorting.Facets()
+        for name, field in FACET_FIELDS.items():
+            facets.add_facet(name, sorting.FieldFacet(field, allow_overlap=True))
+        sort = sorting.FieldFacet("date", reverse=True) if request.sort == "date" else None
+        results: Results = searcher.search(
+            wanted,
+            filter=allowed,
+            limit=request.page * request.limit,
+            sortedby=sort,
+            groupedby=facets,
+            terms=True,
+        )
+        results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+        results.formatter = HtmlFormatter(tagname="mark", between=" … ")
+        start = (request.page - 1) * request.limit
+        page = [_hit(hit, highlight=True) for hit in results[start : start + request.limit]]
+        return SearchResults(
+            total=len(results),
+            hits=tuple(page),
+            facets={name: _counts(results, name) for name in FACETS},
+            read_as_words=read_as_words,
+        )
+
+    def _suggest(self, searcher: Searcher, text: str, allowed: query.Query) -> tuple[str | None, list[str]]:
+        """The query with unknown words replaced by the nearest known ones, offered only when it finds
+        something this reader may see (so no word of a hidden incident is ever suggested); and the
+        words the library does not know."""
+        corrector = searcher.corrector("words")
+        reader = searcher.reader()
+        unknown, words = [], []
+        for word in text.split(" "):
+            plain = word.lower()
+            if ":" in plain or not plain.isalpha() or reader.frequency("words", plain) > 0:
+                words.append(word)
+                continue
+            unknown.append(plain)
+            found = corrector.suggest(plain, limit=1, maxdist=2, prefix=1)
+            words.append(found[0] if found else word)
+        suggestion = " ".join(words)
+        if suggestion.lower() == text.lower():
+            return None, unknown
+        parsed, _ = self._parse(suggestion)
+        if searcher.search(with_synonyms(parsed, self.synonyms), filter=allowed, limit=1).is_empty():
+            return None, unknown
+        return suggestion, unknown
+
+
+def _allowed(reader: Reader, filters: dict[str, tuple[str, ...]]) -> query.Query:
+    """What the reader may see, within the chosen facet values (each facet: any of its values)."""
+    parts: list[query.Query] = []
+    if not reader.is_admin:
+        parts.append(query.Or([query.Term("restricted", False), query.Term("readers", str(reader.user_id))]))
+    for name, values in filters.items():
+        field = FACET_FIELDS.get(name)
+        if field and values:
+            lowered = field in ("service", "team", "tag", "category")
+            parts.append(query.Or([query.Term(field, v.lower() if lowered else v) for v in values]))
+    return query.And(parts) if parts else query.Every()
+
+
+def _counts(results: Results, facet: str) -> list[tuple[str, int]]:
+    groups: dict[Any, Any] = results.groups(facet)
+    counted = [(str(value), len(docs)) for value, docs in groups.items() if value not in (None, "")]
+    return sorted(counted, key=lambda pair: (-pair[1], pair[0]))[:FACET_VALUES_SHOWN]
+
+
+def _hit(hit: WhooshHit, *, highlight: bool) -> Hit:
+    fields = hit.fields()
+    highlights: list[str] = []
+    if highlight:
+        for field in HIGHLIGHT_FIELDS:
+            if len(highlights) >= HIGHLIGHTS_SHOWN:
+                break
+            fragment = hit.highlights(field, top=1) if fields.get(field) else ""
+            if fragment:
+                highlights.append(nh3.clean(fragment, tags={"mark"}, attributes={}))
+    date = fields["date"]
+    return Hit(
+        type=fields["type"],
+        incident_id=int(fields["incident_id"]),
+        postmortem_id=fields.get("postmortem_id"),
+        title=fields.get("title", ""),
+        score=float(hit.score or 0.0),
+        highlights=tuple(highlights),
+        published_at=fields.get("published_at"),
+        services=tuple(s for s in fields.get("service", "").split(",") if s),
+        severity=fields.get("severity", ""),
+        source_id=fields.get("source_id"),
+        date=date.replace(tzinfo=UTC) if isinstance(date, datetime) and date.tzinfo is None else date,
+    )
+
+
+def _telling_words(searcher: Searcher, text: str, count: int = 24) -> list[str]:
+    """The words of text that say most about it: frequent in it, rare in the library (tf-idf)."""
+    seen: dict[str, int] = {}
+    for token in analyzer()(text[:20_000]):
+        seen[token.text] = seen.get(token.text, 0) + 1
+    total = max(1, searcher.doc_count())
+    scored = []
+    for word, tf in seen.items():
+        df = sum(searcher.doc_frequency(field, word) for field in ("title", "summary", "body"))
+        if df == 0:
+            continue
+        scored.append((tf * (1.0 + (total / (1 + df))) ** 0.5, word))
+    return [word for _score, word in sorted(scored, reverse=True)[:count]]
