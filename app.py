@@ -30,8 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="kintsugi_session",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
+        TRUSTED_PROXIES=0,
         RATELIMIT_STORAGE_URI="memory://",
-        LOGIN_FAILURE_LIMIT="10 per 15 minutes",
+        LOGIN_FREE_FAILURES=5,
+        LOGIN_FIRST_WAIT_SECONDS=1,
+        LOGIN_MAX_WAIT_SECONDS=15 * 60,
+        LOGIN_ADDRESS_FREE_FAILURES=100,
+        LOGIN_ADDRESS_MAX_WAIT_SECONDS=60,
         PAGE_SIZE=50,
     )
     if test_config is None:

@@ -1,21 +1,20 @@
-"""Browser hardening: a strict Content-Security-Policy, safe headers, and limits on failed sign-ins."""
+"""Browser hardening: a strict Content-Security-Policy, safe headers, whole bodies, no NUL characters from
+people, and which proxies' forwarded headers are believed."""
 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
 from flask import Flask, Request, Response, current_app, request
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import cached_property
 
 from .errors import BadRequest
 from .rendering import parse_image_hosts
+from .settings import whole_number
 
 POLICY = "kintsugi.content_security_policy"
 
@@ -40,18 +39,32 @@ def content_security_policy(image_hosts: tuple[str, ...]) -> str:
     )
 
 
-EXTENSION = "kintsugi.login_limiter"
+# A chain longer than this is a typing mistake, not a deployment.
+MOST_PROXIES = 10
 
 
 def init_app(app: Flask) -> None:
     """Add the security headers to every answer (KINTSUGI_IMAGE_HOSTS is checked here, at start),
-    refuse NUL characters from people, and set up the failed sign-in counter."""
+    refuse NUL characters from people, and believe the forwarded headers of as many proxies as
+    KINTSUGI_TRUSTED_PROXIES says (none by default)."""
     app.request_class = WholeBodyRequest
     app.extensions[POLICY] = content_security_policy(parse_image_hosts(app.config.get("IMAGE_HOSTS", "")))
     app.after_request(_headers)
     app.before_request(_refuse_nul)
-    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-    app.extensions[EXTENSION] = MovingWindowRateLimiter(storage)
+    trust_proxies(app)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address, scheme and host from the X-Forwarded-For, -Proto and -Host headers,
+    as the configured number of proxies in front of Kintsugi wrote them (Werkzeug's ProxyFix: the n-th
+    value from the right, the one the outermost trusted proxy saw, not what the client claims).
+
+    Zero (the default) believes no forwarded header: anybody can send one, so believing it without a
+    proxy that overwrites it would let a client choose its own address (and escape sign-in throttling).
+    """
+    proxies = whole_number(app.config, "TRUSTED_PROXIES", maximum=MOST_PROXIES)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
 
 class WholeBodyRequest(Request):
@@ -105,33 +118,6 @@ def _refuse_nul() -> None:
                     f"the {where} field {name.replace(chr(0), '')[:100]!r} holds a NUL character",
                     field=name.replace(chr(0), "")[:100],
                 )
-
-
-def sign_in_blocked(email: str | None) -> int | None:
-    """Seconds until another sign-in may be tried, when this address or account (if known) failed too often."""
-    limiter: MovingWindowRateLimiter = current_app.extensions[EXTENSION]
-    limit = parse(current_app.config["LOGIN_FAILURE_LIMIT"])
-    waits = []
-    for scope, key in _scopes(email):
-        if not limiter.test(limit, "sign-in", scope, key):
-            reset_at, _remaining = limiter.get_window_stats(limit, "sign-in", scope, key)
-            waits.append(max(1, int(reset_at - time.time())))
-    return max(waits) if waits else None
-
-
-def record_failed_sign_in(email: str | None) -> None:
-    """Count a failed sign-in against both the address and the account (when known: single sign-on may not say)."""
-    limiter: MovingWindowRateLimiter = current_app.extensions[EXTENSION]
-    limit = parse(current_app.config["LOGIN_FAILURE_LIMIT"])
-    for scope, key in _scopes(email):
-        limiter.hit(limit, "sign-in", scope, key)
-
-
-def _scopes(email: str | None) -> list[tuple[str, str]]:
-    scopes = [("ip", request.remote_addr or "?")]
-    if email and email.strip():
-        scopes.append(("email", email.strip().lower()))
-    return scopes
 
 
 def _headers(response: Response) -> Response:

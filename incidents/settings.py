@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -44,6 +45,26 @@ DEFAULT_FACTOR_CATEGORIES = (
     "communication",
 )
 DEFAULT_DUE_DAYS = {"countermeasure": 30, "idea": 90}
+
+
+def whole_number(config: Mapping[str, Any], name: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """A setting that must be a whole number in a range; a clear ValueError naming KINTSUGI_<name> otherwise.
+
+    KINTSUGI_* variables arrive parsed as JSON (from_prefixed_env): "2" is 2, but "2.5", "true" and
+    "two" arrive as a float, a bool and a string, and each is refused rather than guessed at.
+    """
+    value = config[name]
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise ValueError(f"KINTSUGI_{name} must be a whole number {bound}, not {config[name]!r}")
+    return value
 
 
 def _listed(raw: Any) -> list[str]:

@@ -161,8 +161,9 @@ def _by_external_id(session: Session, source: Source, external_id: str, incident
         select(TimelineEntry).where(TimelineEntry.source == source, TimelineEntry.external_id == external_id)
     )
     if existing is not None and existing.incident_id != incident_id:
+        # Said the same whoever holds it: the holder may be an incident the caller may not see, and
+        # its id, title or very existence is not theirs to learn.
         raise Conflict(
-            f"{source.value} event {external_id!r} is already recorded on another incident",
-            field="external_id",
+            f"external_id {external_id!r} is taken for {source.value} events: choose another", field="external_id"
         )
     return existing

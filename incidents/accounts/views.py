@@ -7,25 +7,25 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..database import get_session
-from ..security import record_failed_sign_in, sign_in_blocked
 from .auth import safe_next, sign_in
 from .forms import LoginForm
 from .service import authenticate_password, end_sessions
 from .sso import password_sign_in_allowed, settings
+from .throttle import forget_failed_sign_ins, record_failed_sign_in, sign_in_blocked, wait_message
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str | tuple[str, int]:
-    """The sign-in form."""
+def login() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """The sign-in form; after repeated failures, a wait (429) during which no password is checked."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         email = form.email.data or ""
         wait = sign_in_blocked(email)
         if wait is not None:
-            flash(f"Too many failed sign-ins. Try again in {max(1, round(wait / 60))} minute(s).", "error")
-            return render_template("auth/login.html", form=form), 429
+            flash(wait_message(wait), "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = authenticate_password(get_session(), email=email, password=form.password.data or "")
         if user is not None and not password_sign_in_allowed(user):
             # Said only once the password matched, so it tells a stranger nothing about which accounts exist.
@@ -36,6 +36,7 @@ def login() -> Response | str | tuple[str, int]:
             )
             return render_template("auth/login.html", form=form), 403
         if user is not None:
+            forget_failed_sign_ins(email)
             sign_in(user)
             return redirect(safe_next(form.next.data))
         record_failed_sign_in(email)

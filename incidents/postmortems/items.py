@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from .. import validation
-from ..access import ensure_can_see, ensure_can_write
+from ..access import can_see, ensure_can_write
 from ..errors import InvalidInput, NotFound
 from ..events import ActionItemChanged, record_event
 from ..models import TEXT_MAX, TITLE_MAX, User, utcnow
@@ -60,7 +60,7 @@ def update_contributing_factor(
     session: Session, *, actor: User, factor_id: int, text: str | None = None, category: str | None = None
 ) -> ContributingFactor:
     """Reword or recategorise a contributing factor."""
-    factor = _factor(session, factor_id)
+    factor = _factor(session, actor, factor_id)
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=factor.postmortem_id)
     before = factor.text
     if text is not None:
@@ -76,7 +76,7 @@ def update_contributing_factor(
 
 def remove_contributing_factor(session: Session, *, actor: User, factor_id: int) -> None:
     """Remove a contributing factor and its follow-ups (the history keeps what it said)."""
-    factor = _factor(session, factor_id)
+    factor = _factor(session, actor, factor_id)
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=factor.postmortem_id)
     # The database removes the follow-ups (ON DELETE CASCADE); the collection is read again after.
     session.delete(factor)
@@ -125,11 +125,7 @@ ACTION_FIELDS = {"title", "owner", "owner_team", "due_on", "priority", "type", "
 
 def update_action_item(session: Session, *, actor: User, action_item_id: int, **changes: Any) -> ActionItem:
     """Change an action item. Its status moves on after publishing too: that is the follow-through."""
-    ensure_can_write(actor)
-    item = session.get(ActionItem, action_item_id)
-    if item is None:
-        raise NotFound(f"action item {action_item_id} not found")
-    ensure_can_see(item.postmortem.incident, actor, item.postmortem.incident_id)
+    item = _action_item(session, actor, action_item_id)
     unknown = set(changes) - ACTION_FIELDS
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -210,11 +206,22 @@ def _team(value: str | None) -> str | None:
     return value or None
 
 
-def _factor(session: Session, factor_id: int) -> ContributingFactor:
+# A factor or an action item of an incident the actor may not see answers exactly as a missing one:
+# the same status and message, and the account's right to write is refused first, before any lookup.
+def _factor(session: Session, actor: User, factor_id: int) -> ContributingFactor:
+    ensure_can_write(actor)
     factor = session.get(ContributingFactor, factor_id)
-    if factor is None:
+    if factor is None or not can_see(factor.postmortem.incident, actor):
         raise NotFound(f"contributing factor {factor_id} not found")
     return factor
+
+
+def _action_item(session: Session, actor: User, action_item_id: int) -> ActionItem:
+    ensure_can_write(actor)
+    item = session.get(ActionItem, action_item_id)
+    if item is None or not can_see(item.postmortem.incident, actor):
+        raise NotFound(f"action item {action_item_id} not found")
+    return item
 
 
 def _depth(session: Session, factor: ContributingFactor) -> int:
