@@ -14,6 +14,7 @@ from . import (
     errors_http,
     outbox,
     postmortems,
+    routing,
     security,
     views,
     views_entry,
@@ -24,6 +25,7 @@ from .outbox import views as outbox_views
 
 def init_app(app: Flask) -> None:
     """Wire the domain into the app: database, sign-in, the rooms, pages, API, error answers and commands."""
+    routing.init_app(app)  # first: the routes registered below read their ids with it
     database.init_app(app)
     outbox.init_app(app)
     security.init_app(app)

@@ -131,7 +131,7 @@ def timeline_days(
     days: list[tuple[str, list[EntryRow]]] = []
     last_date = None
     for entry in entries:
-        local = entry.occurred_at.astimezone(tz)
+        local = timefmt.in_zone(entry.occurred_at, tz)
         if local.date() != last_date:
             last_date = local.date()
             days.append((local.strftime("%A %Y-%m-%d"), []))

@@ -33,6 +33,9 @@ TEXT_MAX = 50_000
 URL_MAX = 2_000
 LABEL_MAX = 100
 NAME_MAX = 200
+# The largest integer an INTEGER column holds on every backend (PostgreSQL's is 32 bits): ids,
+# versions and seconds beyond it are refused where they come in, never sent to the database.
+INT_MAX = 2**31 - 1
 
 
 def utcnow() -> datetime:

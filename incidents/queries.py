@@ -18,6 +18,7 @@ from .access import ensure_admin, ensure_can_see, visible_to
 from .accounts.models import ApiToken
 from .errors import BadRequest, NotFound
 from .models import (
+    INT_MAX,
     EntryKind,
     Incident,
     IncidentLabel,
@@ -32,8 +33,11 @@ from .models import (
 )
 from .postmortems.blameless import Finding, check_language
 from .settings import severity_scale
+from .validation import as_utc
 
 PAGE_MAX = 200
+# Cursors this server gives out are under 100 characters.
+CURSOR_MAX = 500
 SORTS = ("newest", "oldest", "updated", "severity")
 
 
@@ -310,21 +314,25 @@ def _encode_cursor(values: list[Any]) -> str:
 
 
 def _decode_cursor(cursor: str, length: int) -> list[Any]:
+    """The sort keys a cursor holds; anything but what _encode_cursor writes is a 400, never sent to the database."""
     try:
+        if len(cursor) > CURSOR_MAX:
+            raise ValueError
         tagged = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(tagged, list) or len(tagged) != length:
             raise ValueError
         values: list[Any] = []
         for tag, value in tagged:
-            if tag == "t":
+            if tag == "t" and isinstance(value, str):
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
                     raise ValueError
-                values.append(parsed)
-            elif tag == "i" and isinstance(value, int) and not isinstance(value, bool):
+                values.append(as_utc(parsed))
+            elif tag == "i" and type(value) is int and 0 <= value <= INT_MAX:
+                # Severity ranks and ids: never negative, never beyond an INTEGER column.
                 values.append(value)
             else:
                 raise ValueError
         return values
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, RecursionError, binascii.Error):
         raise BadRequest("cursor is not one this server gave out for this order", field="cursor") from None

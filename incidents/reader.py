@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import g, request, session
 from flask_login import current_user
 
 from .timefmt import from_wall_clock
+from .validation import is_zone
 
 BROWSER_ZONE_COOKIE = "kintsugi_tz"
 UTC_VIEW = "utc"
@@ -37,13 +37,7 @@ def browser_zone() -> str | None:
     """The zone the reader's browser reported (a cookie set by kintsugi.js), if it is a real zone."""
     # kintsugi.js writes the name URL-encoded ("America%2FNew_York"); werkzeug hands it over as is.
     name = unquote(request.cookies.get(BROWSER_ZONE_COOKIE, ""))
-    if not name or len(name) > 64:
-        return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
+    return name if is_zone(name) else None
 
 
 def showing_utc() -> bool:

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .errors import BadRequest
-from .models import EntryKind, Source, Status, Visibility
+from .models import INT_MAX, EntryKind, Source, Status, Visibility
+from .validation import as_utc
 
 
 def _iso_timestamp(value: Any) -> datetime:
@@ -24,7 +25,7 @@ def _iso_timestamp(value: Any) -> datetime:
         raise ValueError("must be an ISO 8601 timestamp string")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("must carry a UTC offset, such as Z or +01:00")
-    return parsed
+    return as_utc(parsed)
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_iso_timestamp)]
@@ -146,28 +147,35 @@ def parse_json(model: type[Model], raw: bytes) -> Model:
         parsed = model.model_validate_json(raw)
     except ValidationError as exc:
         raise _bad_request(exc) from None
-    _refuse_nul(parsed.model_dump(), "")
+    _refuse_unstorable(parsed.model_dump(), "")
     return parsed
 
 
 def parse_query(model: type[Model], args: dict[str, Any]) -> Model:
     """Read query parameters into the model, or raise BadRequest naming the parameter."""
     try:
-        return model.model_validate(args)
+        parsed = model.model_validate(args)
     except ValidationError as exc:
         raise _bad_request(exc) from None
+    _refuse_unstorable(parsed.model_dump(), "")
+    return parsed
 
 
-def _refuse_nul(value: Any, where: str) -> None:
-    """A NUL character anywhere in what a person sent is a 400 naming the field (PostgreSQL refuses it)."""
+def _refuse_unstorable(value: Any, where: str) -> None:
+    """What no database column takes, anywhere in what a person sent, is a 400 naming the field: a NUL
+    character (PostgreSQL refuses it) or a whole number beyond an INTEGER column (an id, a version, seconds)."""
     if isinstance(value, str) and "\x00" in value:
         raise BadRequest(f"{where or 'the body'} holds a NUL character", field=where or None)
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT_MAX - 1 <= value <= INT_MAX:
+        raise BadRequest(
+            f"{where} is out of range: a stored whole number lies between {-INT_MAX - 1} and {INT_MAX}", field=where
+        )
     if isinstance(value, dict):
         for key, item in value.items():
-            _refuse_nul(item, f"{where}.{key}" if where else str(key))
+            _refuse_unstorable(item, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list | tuple):
         for item in value:
-            _refuse_nul(item, where)
+            _refuse_unstorable(item, where)
 
 
 def _bad_request(exc: ValidationError) -> BadRequest:

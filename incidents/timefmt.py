@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from .errors import InvalidInput
+from .errors import BadRequest, InvalidInput
+from .validation import time_in_range
 from .validation import zone as known_zone
+
+
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """The time in the zone; in UTC if the zone would take it past year 1 or 9999 (kept before that was refused)."""
+    try:
+        return value.astimezone(zone)
+    except OverflowError:
+        return value.astimezone(UTC)
 
 
 def local(value: datetime | None, zone: str, fmt: str = "%a %Y-%m-%d %H:%M %Z") -> str:
     """The time in the zone, with date and abbreviation; an em dash when unknown."""
     if value is None:
         return "—"
-    return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+    return in_zone(value, ZoneInfo(zone)).strftime(fmt)
 
 
 def duration(value: timedelta | None) -> str:
@@ -37,16 +46,19 @@ def duration(value: timedelta | None) -> str:
 def from_wall_clock(value: datetime, zone: str, *, field: str) -> datetime:
     """A naive wall-clock time read in the zone, as aware UTC; a time the zone skips is refused."""
     tz = ZoneInfo(known_zone(zone, field=field))
-    aware = value.replace(tzinfo=tz)
-    round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
-    if round_trip != value:
+    utc = time_in_range(value.replace(tzinfo=tz), field=field)
+    if utc.astimezone(tz).replace(tzinfo=None) != value:
         raise InvalidInput(f"{value:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it)", field=field)
-    return aware.astimezone(UTC)
+    return utc
 
 
-def start_of_day(midnight: datetime, zone: str) -> datetime:
-    """A naive midnight read in the zone, as aware UTC (a midnight the clocks skip maps just past it)."""
-    return midnight.replace(tzinfo=ZoneInfo(known_zone(zone))).astimezone(UTC)
+def start_of_day(day: date, zone: str, *, field: str, days_after: int = 0) -> datetime:
+    """Midnight days_after the day, read in the zone, as aware UTC (a midnight the clocks skip maps just past it)."""
+    try:
+        midnight = datetime.combine(day + timedelta(days=days_after), time())
+    except OverflowError:
+        raise BadRequest(f"{field} {day.isoformat()} is too late a day", field=field) from None
+    return time_in_range(midnight.replace(tzinfo=ZoneInfo(known_zone(zone))), field=field)
 
 
 def age(value: datetime | None) -> str:
@@ -58,4 +70,4 @@ def age(value: datetime | None) -> str:
 
 def wall_clock_value(value: datetime | None, zone: str) -> datetime | None:
     """A stored time as the naive wall-clock time a form shows in the zone."""
-    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None) if value is not None else None
+    return in_zone(value, ZoneInfo(zone)).replace(tzinfo=None) if value is not None else None

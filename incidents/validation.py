@@ -1,18 +1,25 @@
-"""Rules for the values people give: lengths, links, labels, times and zones."""
+"""Rules for the values people give: lengths, links, labels, times, zones and record ids."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
-from .errors import InvalidInput
-from .models import LABEL_MAX, URL_MAX, utcnow
+from .errors import BadRequest, InvalidInput
+from .models import INT_MAX, LABEL_MAX, URL_MAX, utcnow
 
 # Clocks disagree a little; a time this far ahead of ours is still accepted.
 CLOCK_SKEW = timedelta(minutes=5)
 LABELS_MAX = 50
+# The longest IANA name is 32 characters ("America/Argentina/ComodRivadavia").
+ZONE_MAX = 64
+# Every time kept can be shown in every zone (offsets stay under a day): Python's years 1 to 9999, less a day.
+TIME_MIN = datetime(1, 1, 2, tzinfo=UTC)
+TIME_MAX = datetime(9999, 12, 30, tzinfo=UTC)
+OUT_OF_RANGE = "is out of range: times must fall between 0001-01-02 and 9999-12-30"
 
 
 def text(value: str, *, field: str, limit: int, required: bool = False) -> str:
@@ -52,15 +59,57 @@ def past_time(value: datetime, *, field: str) -> datetime:
     """An aware time that is not in the future, in UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{field} must carry a UTC offset", field=field)
+    value = time_in_range(value, field=field)
     if value > utcnow() + CLOCK_SKEW:
         raise InvalidInput(f"{field} is in the future", field=field)
-    return value.astimezone(UTC)
+    return value
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware time in UTC; ValueError when it falls outside the years every zone can show.
+
+    Converting 0001-01-01T00:00:00+01:00 to UTC overflows Python's calendar, and a stored time
+    within hours of its ends overflows when a page shows it in another zone.
+    """
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(OUT_OF_RANGE) from None
+    if not TIME_MIN <= utc <= TIME_MAX:
+        raise ValueError(OUT_OF_RANGE)
+    return utc
+
+
+def time_in_range(value: datetime, *, field: str) -> datetime:
+    """An aware time in UTC, refused (400, naming the field) outside the years every zone can show."""
+    try:
+        return as_utc(value)
+    except ValueError as exc:
+        raise BadRequest(f"{field} {exc}", field=field) from None
+
+
+def is_zone(name: str) -> bool:
+    """Whether the name is a time zone the system knows (not a folder or a file of its tz database)."""
+    return 0 < len(name) <= ZONE_MAX and name in _known_zones()
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    # Read once, on first use: ZoneInfo(name) itself opens a file named by the caller, and a
+    # folder ("Europe") or an over-long name is an OSError there rather than an unknown zone.
+    return frozenset(available_timezones())
 
 
 def zone(name: str, *, field: str = "timezone") -> str:
-    """A known IANA time zone name."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {name[:64]!r}", field=field) from None
+    """A known IANA time zone name; anything else is unreadable (400)."""
+    if not is_zone(name):
+        raise BadRequest(f"unknown time zone {name[:ZONE_MAX]!r}", field=field)
     return name
+
+
+def record_id(value: str | None, *, field: str) -> int:
+    """A record's id as a form sends it: ASCII digits within what the database stores; else a 400 naming the field."""
+    text = (value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= len(str(INT_MAX)) and int(text) <= INT_MAX:
+        return int(text)
+    raise BadRequest(f"{field} {text[:20]!r} is not the id of a record", field=field)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, stream_with_context, url_for
@@ -201,9 +201,7 @@ def _day(value: str | None, zone: str, field: str, *, next_day: bool = False) ->
         day = date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{field} must be a date like 2026-11-22", field=field) from None
-    if next_day:
-        day += timedelta(days=1)
-    return timefmt.start_of_day(datetime.combine(day, time()), zone)
+    return timefmt.start_of_day(day, zone, field=field, days_after=1 if next_day else 0)
 
 
 def _args_without(name: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from werkzeug.datastructures import Headers
 
-from incidents.errors import AuthenticationRequired, PermissionDenied
+from incidents.errors import AuthenticationRequired, BadRequest, PermissionDenied
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def any_signature_matches(signatures: Iterable[str], secrets: Iterable[str], mes
     return any(matches)
 
 
-def refuse(error: AuthenticationRequired | PermissionDenied, sender: str) -> NoReturn:
+def refuse(error: AuthenticationRequired | PermissionDenied | BadRequest, sender: str) -> NoReturn:
     """Log and raise a refusal; nothing of the delivery is stored."""
     log.warning("refused a %s delivery: %s", sender, error.message)
     raise error

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from incidents.alerts.models import DeliveryOutcome
 from incidents.database import get_session
+from incidents.models import INT_MAX
 
 from .replaying import replay
 
@@ -15,7 +16,9 @@ integrations_cli = AppGroup("integrations", help="Pager and alert deliveries.")
 
 
 @integrations_cli.command("replay")
-@click.option("--id", "delivery_ids", type=int, multiple=True, help="Only this delivery (repeatable).")
+@click.option(
+    "--id", "delivery_ids", type=click.IntRange(1, INT_MAX), multiple=True, help="Only this delivery (repeatable)."
+)
 def replay_command(delivery_ids: tuple[int, ...]) -> None:
     """Reprocess undecipherable deliveries (or those given with --id); already applied effects are not doubled."""
     results = replay(current_app, get_session(), delivery_ids)

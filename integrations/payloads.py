@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+
+from incidents.validation import as_utc
 
 # Epoch numbers: seconds, milliseconds, microseconds or nanoseconds, told apart by size.
 _EPOCH_DIVISORS = ((10**17, 10**9), (10**14, 10**6), (10**11, 10**3), (0, 1))
@@ -20,16 +23,41 @@ class Unreadable(Exception):
 
 
 def json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object."""
+    """The body as a JSON object, its texts as a database takes them (NUL dropped, lone surrogates replaced)."""
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_not_json)
     except RecursionError:
         raise Unreadable("the body nests too deeply to be read") from None
     except ValueError as exc:
         raise Unreadable(f"the body is not JSON ({exc})") from None
     if not isinstance(payload, dict):
         raise Unreadable(f"the body is JSON but not an object (it is a {type(payload).__name__})")
+    # Only an escape writes a NUL or a lone surrogate into a JSON string: look for one before walking it all.
+    if _UNSTORABLE_ESCAPE.search(body):
+        mended: dict[str, Any] = _storable(payload)
+        return mended
     return payload
+
+
+# \u0000, and \ud800 to \udfff (a surrogate is only valid in a pair, which json.loads joins).
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN, Infinity and -Infinity; JSON has no such numbers and no sender documents them.
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _storable(value: Any) -> Any:
+    """A sender's JSON with every text, keys too, as a database takes it: PostgreSQL refuses NUL in text
+    and cannot encode a lone surrogate. A sender is not refused for it, its text is mended."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def text(value: Any) -> str:
@@ -79,11 +107,12 @@ def _epoch_time(value: int | float, field: str) -> datetime:
                 if isinstance(value, int):
                     # Integer arithmetic: a float would round nanoseconds into the wrong microsecond.
                     whole, part = divmod(value, divisor)
-                    return EPOCH + timedelta(seconds=whole, microseconds=part * 1_000_000 // divisor)
-                return datetime.fromtimestamp(value / divisor, UTC)
+                    return as_utc(EPOCH + timedelta(seconds=whole, microseconds=part * 1_000_000 // divisor))
+                return as_utc(datetime.fromtimestamp(value / divisor, UTC))
             except (OverflowError, OSError, ValueError):
                 raise Unreadable(f"{field} {value!r} is not a time we can represent") from None
-    raise AssertionError("the last threshold is zero")
+    # Only NaN compares false with every threshold (json_object refuses it; a caller may not have).
+    raise Unreadable(f"{field} {value!r} is not a time")
 
 
 @lru_cache(maxsize=4096)
@@ -100,10 +129,7 @@ def _rfc3339_time(value: str) -> datetime | None:
         raise ValueError("carries no UTC offset")
     if parsed.year <= 1:
         return None
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range") from None
+    return as_utc(parsed)
 
 
 def short_key(value: str, limit: int) -> str:

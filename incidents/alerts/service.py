@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from ..database import writer_turn
@@ -16,6 +17,8 @@ from .commands import RoutingRule, Translation
 from .effects import apply_translation, delivery_outcome, mark_undecipherable
 from .models import Delivery, DeliveryOutcome
 from .writes import KEY_MAX, clip
+
+log = logging.getLogger(__name__)
 
 # A concurrent delivery about the same alert can win a unique key; the loser starts over and
 # then finds the winner's rows.
@@ -78,13 +81,32 @@ def _replay_once(
         delivery.processed_at = utcnow()
         session.commit()
         return _receipt(delivery.id, delivery.outcome, delivery.problem, touched)
-    except DomainError as exc:
+    except Exception as exc:
+        problem = _not_applicable(exc)
+        if problem is None:
+            raise
         session.rollback()
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
-        mark_undecipherable(delivery, exc.message)
+        mark_undecipherable(delivery, problem)
         session.commit()
         return _receipt(delivery.id, delivery.outcome, delivery.problem, ())
+
+
+def _not_applicable(exc: Exception) -> str | None:
+    """Why a delivery cannot be applied, when that is down to what it says: a rule of the domain, or a value
+    the database or Python cannot hold (PostgreSQL refuses NUL and numbers past a column). None when the
+    fault is elsewhere (the database away, a uniqueness race to retry): then the sender is asked to retry."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    cause: BaseException = exc
+    if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        cause = exc.orig or exc  # a value SQLAlchemy could not bind
+    if isinstance(exc, DataError) or isinstance(cause, ArithmeticError | ValueError):
+        log.exception("a delivery could not be applied; it is kept as not understood")
+        first_line = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        return f"could not be applied ({type(cause).__name__}: {first_line})"
+    return None
 
 
 def _retrying(session: Session, attempt: Callable[[], DeliveryReceipt]) -> DeliveryReceipt:
@@ -130,10 +152,13 @@ def _receive_once(
         return DeliveryReceipt(delivery_id=None, duplicate=True)
     try:
         touched = apply_translation(session, translation, rules, received_at=received_at)
-    except DomainError as exc:
+    except Exception as exc:
+        reason = _not_applicable(exc)
+        if reason is None:
+            raise
         # Nothing half-stored: drop every effect and keep only the raw delivery, to replay later.
         session.rollback()
-        outcome, problem, touched = DeliveryOutcome.UNDECIPHERABLE, clip(exc.message, TEXT_MAX), ()
+        outcome, problem, touched = DeliveryOutcome.UNDECIPHERABLE, clip(reason, TEXT_MAX), ()
         delivery_id = store(outcome, problem)
         if delivery_id is None:
             session.rollback()

@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..database import get_session
 from ..errors import DomainError
+from ..models import INT_MAX
 from . import service
 from .worker import WAKE, Worker
 
@@ -75,7 +76,7 @@ def status_command() -> None:
 
 
 @outbox_cli.command("retry")
-@click.argument("row_ids", type=int, nargs=-1, required=True)
+@click.argument("row_ids", type=click.IntRange(1, INT_MAX), nargs=-1, required=True)
 def retry_command(row_ids: tuple[int, ...]) -> None:
     """Make parked rows ROW_IDS pending again (see /admin/outbox for what failed)."""
     for row_id in row_ids:

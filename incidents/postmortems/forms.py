@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    Field,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -13,10 +16,10 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..forms import _when
-from ..models import TEXT_MAX, TITLE_MAX, URL_MAX
+from ..models import INT_MAX, TEXT_MAX, TITLE_MAX, URL_MAX
 from .models import TEAM_MAX, ActionPriority, ActionStatus, ActionType
 
 # The blameless review's forms. A page holds many of them (one per section, per factor, per
@@ -24,11 +27,28 @@ from .models import TEAM_MAX, ActionPriority, ActionStatus, ActionType
 DURATION_HINT = "Like 1h 30m, 45m or 2d 4h; empty when unknown."
 
 
-_DURATION = r"^\s*(\d+\s*[dhms]\s*)*$"
+_DURATION = r"^\s*([0-9]+\s*[dhms]\s*)*$"
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def seconds_of(text: str | None) -> int | None:
+    """A duration typed as '2d 3h 05m' or '45m' in seconds; None when the box is empty."""
+    parts = re.findall(r"([0-9]+)\s*([dhms])", text or "")
+    if not parts:
+        return None
+    return sum(int(number) * _UNITS[unit] for number, unit in parts)
+
+
+def _storable(form: FlaskForm, field: Field) -> None:
+    # 40 characters of digits say far more seconds than the database keeps (about 68 years).
+    if (seconds_of(field.data) or 0) > INT_MAX:
+        raise ValidationError(f"at most {INT_MAX:,} seconds (about 68 years)")
 
 
 def _duration(label: str) -> StringField:
-    return StringField(label, validators=[Optional(), Length(max=40), Regexp(_DURATION, message=DURATION_HINT)])
+    return StringField(
+        label, validators=[Optional(), Length(max=40), Regexp(_DURATION, message=DURATION_HINT), _storable]
+    )
 
 
 class StartPostmortemForm(FlaskForm):
@@ -37,7 +57,7 @@ class StartPostmortemForm(FlaskForm):
 
 class SectionForm(FlaskForm):
     body = TextAreaField("Text", validators=[Length(max=TEXT_MAX)])
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
+    version = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
 
 
 class ReviewForm(FlaskForm):
@@ -61,7 +81,7 @@ class MeetingEntryForm(FlaskForm):
 class FactorForm(FlaskForm):
     text = TextAreaField("Contributing factor", validators=[DataRequired(), Length(max=TEXT_MAX)])
     category = SelectField("Category", validators=[DataRequired()])
-    parent_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
+    parent_id = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$")])
 
 
 class ActionItemForm(FlaskForm):

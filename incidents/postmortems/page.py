@@ -3,7 +3,6 @@ reading typed durations and acknowledgements, and the incident page's post-morte
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,15 +36,6 @@ from .templates import PostmortemTemplate
 
 View = TypeVar("View", bound=Callable[..., Any])
 Page = str | tuple[str, int]
-_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def seconds_of(text: str | None) -> int | None:
-    """A duration typed as '2d 3h 05m' or '45m' in seconds; None when the box is empty."""
-    parts = re.findall(r"(\d+)\s*([dhms])", text or "")
-    if not parts:
-        return None
-    return sum(int(number) * _UNITS[unit] for number, unit in parts)
 
 
 def acknowledgements(form: MultiDict[str, str]) -> list[dict[str, str]]:

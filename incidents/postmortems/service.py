@@ -22,7 +22,7 @@ from ..events import (
     TimelineEntriesRecorded,
     record_event,
 )
-from ..models import TEXT_MAX, EntryKind, Incident, Source, TimelineEntry, User, utcnow
+from ..models import INT_MAX, TEXT_MAX, EntryKind, Incident, Source, TimelineEntry, User, utcnow
 from ..queries import list_timeline
 from ..settings import severity_scale
 from . import templates
@@ -165,8 +165,10 @@ def update_review(session: Session, *, actor: User, postmortem_id: int, **change
     for name in METRIC_FIELDS:
         if name in changes:
             value = changes[name]
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                raise InvalidInput(f"{name} must be a whole number of seconds, 0 or more", field=name)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= INT_MAX
+            ):
+                raise InvalidInput(f"{name} must be a whole number of seconds, 0 to {INT_MAX}", field=name)
             if getattr(postmortem, name) != value:
                 setattr(postmortem, name, value)
                 said.append(f"{name.removeprefix('agreed_').removesuffix('_seconds').replace('_', ' ')} {value}")
@@ -375,4 +377,6 @@ def known_person(session: Session, email: str, *, field: str) -> User:
 
 
 def _seconds(value: Any) -> int | None:
-    return int(value.total_seconds()) if value is not None else None
+    """A duration to pre-fill an agreed one with; none when longer than the column keeps (times a century apart)."""
+    seconds = int(value.total_seconds()) if value is not None else None
+    return seconds if seconds is not None and abs(seconds) <= INT_MAX else None

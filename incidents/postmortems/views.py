@@ -16,8 +16,9 @@ from ..database import get_session
 from ..errors import Conflict
 from ..forms import ConfirmForm
 from ..reader import wall_clock
+from ..validation import record_id
 from . import service, templates
-from .forms import AgreedTimelineForm, MeetingEntryForm, ReviewForm, SectionForm, StartPostmortemForm
+from .forms import AgreedTimelineForm, MeetingEntryForm, ReviewForm, SectionForm, StartPostmortemForm, seconds_of
 from .page import (
     Page,
     PostmortemArea,
@@ -26,7 +27,6 @@ from .page import (
     fill_review_choices,
     postmortem_area,
     review_page,
-    seconds_of,
 )
 
 bp = Blueprint("review", __name__)
@@ -116,12 +116,14 @@ def agree_timeline(postmortem_id: int) -> Response | Page:
     form = AgreedTimelineForm()
     # The service checks every id against the incident's timeline; here they only need to be numbers.
     form.entry_ids.choices = [SelectChoice(v) for v in request.form.getlist("entry_ids")]
-    ids = [int(v) for v in form.entry_ids.data or [] if v.isdigit()]
     return act(
         postmortem_id,
         form,
         lambda: service.set_agreed_timeline(
-            get_session(), actor=current_user, postmortem_id=postmortem_id, entry_ids=ids
+            get_session(),
+            actor=current_user,
+            postmortem_id=postmortem_id,
+            entry_ids=[record_id(v, field="entry_ids") for v in form.entry_ids.data or []],
         ),
         anchor="timeline",
     )

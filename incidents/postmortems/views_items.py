@@ -16,6 +16,7 @@ from ..accounts.auth import signed_in
 from ..database import get_session
 from ..forms import ConfirmForm, run_form
 from ..settings import factor_categories
+from ..validation import record_id
 from . import items
 from . import queries as queries_postmortem
 from .forms import ACTION_STATUS_LABELS, ActionItemForm, ActionStatusForm, FactorForm
@@ -31,7 +32,6 @@ def add_factor(postmortem_id: int) -> Response | Page:
     """Add a contributing factor, or a "how" follow-up under one."""
     form = FactorForm()
     form.category.choices = [SelectChoice(c) for c in factor_categories()]
-    parent = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
     return act(
         postmortem_id,
         form,
@@ -41,7 +41,7 @@ def add_factor(postmortem_id: int) -> Response | Page:
             postmortem_id=postmortem_id,
             text=form.text.data or "",
             category=form.category.data or "",
-            parent_id=parent,
+            parent_id=record_id(form.parent_id.data, field="parent_id") if form.parent_id.data else None,
         ),
         anchor="factors",
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from flask import Blueprint, Response, current_app, request
 
-from incidents.errors import AuthenticationRequired, PermissionDenied
+from incidents.errors import AuthenticationRequired, BadRequest, PermissionDenied
 from incidents.models import Source
 
 from ..alertmanager.translate import translate_notification
@@ -19,6 +20,7 @@ SIGNATURE_HEADER = "X-Grafana-Alerting-Signature"
 TIMESTAMP_HEADER = "X-Grafana-Alerting-Timestamp"
 # A signed timestamp older (or further ahead) than this is a replay, refused.
 MAX_AGE_SECONDS = 300
+STAMP = re.compile(r"[0-9]{1,12}")
 
 
 @bp.route("/grafana", methods=["POST", "PUT"])
@@ -48,12 +50,13 @@ def verify_signature(raw: bytes, secrets: list[str]) -> None:
     stamp = request.headers.get(TIMESTAMP_HEADER, "").strip()
     message = raw
     if stamp:
-        if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE_SECONDS:
+        # ASCII digits only: str.isdigit() and int() also take Arabic-Indic digits and "\u00b2" (superscript
+        # two), which Grafana never sends ("\u00b2" was a 500, and so were a few thousand digits).
+        if not STAMP.fullmatch(stamp):
+            refuse(BadRequest(f"{TIMESTAMP_HEADER} must be Unix seconds in ASCII digits"), "Grafana")
+        if abs(time.time() - int(stamp)) > MAX_AGE_SECONDS:
             refuse(
-                AuthenticationRequired(
-                    f"{TIMESTAMP_HEADER} is malformed or stale (more than 5 minutes from our clock)"
-                ),
-                "Grafana",
+                AuthenticationRequired(f"{TIMESTAMP_HEADER} is stale (more than 5 minutes from our clock)"), "Grafana"
             )
         message = stamp.encode() + b":" + raw
     if not any_signature_matches([signature], secrets, message):
