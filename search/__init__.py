@@ -11,3 +11,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Wire the library into the app: its commands (and, as they land, its index, pages and API)."""
+    from .importing.cli import import_command
+
+    app.cli.add_command(import_command)
