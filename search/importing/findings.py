@@ -137,15 +137,16 @@ def _from_text(
     if owner is None and handle is not None:
         owner = "@" + handle.group(1)
     due = None
+    title = raw
     for match in DUE.finditer(raw):
         moment = read_moment(raw[match.end() :], years=years)
         if moment.date is not None:
             due = moment.date
+            title = title.replace(raw[match.start() : match.end() + moment.end], "")
             break
-    title = raw
     if owner_match:
         title = title.replace(owner_match.group(0), "")
-    title = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", "", plain(title)).strip(" ,;:-\u2013\u2014")
+    title = re.sub(r"\(\s*[,;]?\s*[,;]?\s*\)|\[\s*\]", "", plain(title)).strip(" ,;:-\u2013\u2014")
     return ImportedActionItem(
         title=title or plain(raw),
         owner=plain(owner) if owner else None,
@@ -181,7 +182,7 @@ def _date(text: str, years: tuple[int, ...], problems: list[Problem], where: str
     return moment.date
 
 
-AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b")
+AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])")
 
 
 def seconds_of(text: str) -> int | None:
@@ -198,12 +199,8 @@ def seconds_of(text: str) -> int | None:
     clock = re.fullmatch(r"(\d{1,3}):(\d{2})(?::(\d{2}))?\s*(?:h|hours?)?", text)
     if clock:
         return int(clock.group(1)) * 3600 + int(clock.group(2)) * 60 + int(clock.group(3) or 0)
-    parts = re.findall(
-        r"(\d+(?:[.,]\d+)?)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b", text
-    )
-    leftover = re.sub(
-        r"(\d+(?:[.,]\d+)?)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b", "", text
-    )
+    parts = AMOUNT.findall(text)
+    leftover = AMOUNT.sub("", text)
     if not parts or re.search(r"[<>]|less|more|under|over|\d", leftover):
         return None
     total = 0.0

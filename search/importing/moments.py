@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from .timezones import ABBREVIATION, IANA, OFFSET
+from .timezones import ABBREVIATION, IANA
 
 MONTHS = {
     name: number
@@ -51,6 +51,7 @@ CLOCK = re.compile(
 )
 BARE_HOUR = re.compile(r"(?P<h>\d{1,2})\s*(?P<ampm>[ap])\.?\s?m\.?(?![a-z])", re.I)
 MILITARY = re.compile(r"(?P<h>[01]\d|2[0-3])(?P<m>[0-5]\d)\s*(?=(?:UTC|GMT|Z|hrs?|hours)\b)", re.I)
+OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})(?!\d)")
 PLACEHOLDER_TIME = re.compile(r"(?:hh|\d{1,2}|[-?x]{2}):(?:mm|[-?x]{2})", re.I)
 LEAD = re.compile(r"^[\s~≈*_`>\[(]*(?:(?:approx(?:imately)?\.?|about|around|circa|ca\.)\s+)?", re.I)
 

@@ -49,7 +49,7 @@ def read_postmortem(file_name: str, text: str, *, default_zone: str = "UTC") -> 
     sections = sections_of(body)
     doc.title = _title(fields, sections, file_name, doc)
     parts, notes = _parts(sections, doc)
-    doc.zone = _zone(fields, parts, body)
+    doc.zone = doc.zone or _zone(fields, parts, body)
     years = _years(fields, file_name, doc.title, body)
     day = _day(fields, doc.title, doc.zone)
     reading = Reading(zone=doc.zone, default_zone=default_zone, years=years, day=day)
@@ -58,8 +58,8 @@ def read_postmortem(file_name: str, text: str, *, default_zone: str = "UTC") -> 
     if reading.zone_assumed:
         doc.problem("time zone", f"the document states none; its times were read as {default_zone}")
     doc.zone = reading.zone or reading.column_zone or doc.zone
-    _findings(parts, doc, years, notes)
     _metadata(fields, doc)
+    _findings(parts, doc, years, notes)
     _times(fields, doc, reading, body)
     sections_text = {key: "\n".join(lines).strip() for key, lines in parts.items() if key not in RECORDS}
     summary_text = str(fields.get("summary") or fields.get("description") or "").strip()
@@ -146,8 +146,10 @@ def _parts(sections: list[Section], doc: ImportedPostmortem) -> tuple[dict[str, 
                 )
             current = (None, section.level)
             continue
+        if part == "timeline" and "(" in section.heading and zone_named(section.heading):
+            doc.zone = zone_named(section.heading)  # "Timeline (PST)"
         lines = parts.setdefault(target, [])
-        if section.level > 0 and (target != part or lines):
+        if section.level > 0 and (target != part or any(line.strip() for line in lines)):
             lines.append(f"{'#' * max(3, min(section.level + 1, 6))} {section.heading}")
         lines.extend(section.lines)
         lines.append("")
@@ -215,7 +217,7 @@ def _findings(parts: dict[str, list[str]], doc: ImportedPostmortem, years: tuple
                 doc.problem(f"stats: {name.replace('_', ' ')}", f"{value!r} is not a duration Kintsugi can read")
             else:
                 setattr(doc, name, seconds)
-    doc.severity = next(iter(stats.get("severity", [])), None)
+    doc.severity = doc.severity or next(iter(stats.get("severity", [])), None)
     for value in stats.get("category", []):
         doc.tags.extend(t.strip() for t in re.split(r"[,;/]| and ", value) if t.strip() and plain(t).strip(" ?-"))
     for value in stats.get("product", []):

@@ -108,7 +108,8 @@ def zone_stated(text: str) -> str | None:
 
     Only a sentence about times counts, or a short parenthesis such as "(PST)".
     """
-    if STATEMENT.search(text) or re.fullmatch(r"\s*[(\[]?[^()\[\]]{1,40}[)\]]?\s*[.:]?\s*", text):
+    bracketed = re.fullmatch(r"\s*[(\[][^()\[\]]{1,40}[)\]]\s*[.:]?\s*", text)
+    if STATEMENT.search(text) or bracketed or re.fullmatch(r"\s*[A-Z]{2,5}\s*[.:]?\s*", text):
         return zone_named(text)
     return None
 
