@@ -146,6 +146,8 @@ def _from_text(
             break
     if owner_match:
         title = title.replace(owner_match.group(0), "")
+    elif handle is not None:
+        title = title.replace(handle.group(0), "")
     title = re.sub(r"\(\s*[,;]?\s*[,;]?\s*\)|\[\s*\]", "", plain(title)).strip(" ,;:-\u2013\u2014")
     return ImportedActionItem(
         title=title or plain(raw),
