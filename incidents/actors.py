@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import validation
+from .access import ensure_can_write
 from .models import LABEL_MAX, User
 
 
@@ -26,6 +27,12 @@ Actor = User | Sender
 def actor_id(actor: Actor) -> int | None:
     """The account of a person; None for a sender."""
     return actor.id if isinstance(actor, User) else None
+
+
+def ensure_can_act(actor: Actor) -> None:
+    """Refuse a person who may not change incidents; a sender acts by the rules of its own path."""
+    if isinstance(actor, User):
+        ensure_can_write(actor)
 
 
 def storable(value: str) -> str:

@@ -23,14 +23,20 @@ def move_status(
     closed_at: datetime | None,
     given: Mapping[str, datetime | None],
     now: datetime,
+    *,
+    fill: bool = True,
 ) -> tuple[datetime | None, str]:
-    """Fill or clear the key times a status change implies; returns closed_at and the log line."""
+    """Fill or clear the key times a status change implies; returns closed_at and the log line.
+
+    fill=False for a record written after the fact: a time the record does not state stays unset
+    rather than becoming the moment it was written down (closed_at is that moment all the same).
+    """
     if new.rank > old.rank:
         for status, name in STATUS_TIMES.items():
             if status.rank <= new.rank:
                 if name == "closed_at":
                     closed_at = closed_at or now
-                elif times[name] is None:
+                elif times[name] is None and fill:
                     times[name] = now
         return closed_at, f"Status changed from {old.value} to {new.value}."
     cleared = []

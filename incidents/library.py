@@ -9,7 +9,7 @@ it is published; drafts are not searchable.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .access import ensure_can_see
 from .alerts.models import AlertOccurrence
-from .models import Incident, LabelKind, TimelineEntry, User, Visibility
+from .models import EntryKind, Incident, LabelKind, Source, TimelineEntry, User, Visibility
 from .postmortems.models import Postmortem, ReviewStatus
 
 
@@ -81,6 +81,8 @@ class IncidentRecord:
     key_moments: tuple[str, ...]
     alert_names: tuple[str, ...]
     postmortem: PublishedRecord | None
+    # The identifier an imported report came with (its front matter's uuid or id, else its file name).
+    source_id: str | None = None
 
 
 def incident_records(session: Session, incident_ids: Sequence[int]) -> list[IncidentRecord]:
@@ -111,6 +113,19 @@ def incident_records(session: Session, incident_ids: Sequence[int]) -> list[Inci
     ):
         if alerted is not None:
             alerts.setdefault(alerted, set()).add(name)
+    sources: dict[int, str] = {}
+    for imported, key in session.execute(
+        select(TimelineEntry.incident_id, TimelineEntry.external_id)
+        .where(
+            TimelineEntry.incident_id.in_(ids),
+            TimelineEntry.source == Source.IMPORT,
+            TimelineEntry.kind == EntryKind.STATUS_CHANGE,
+            TimelineEntry.external_id.is_not(None),
+        )
+        .order_by(TimelineEntry.id)
+    ):
+        if key is not None:
+            sources.setdefault(imported, key)
     published = {
         pm.incident_id: pm
         for pm in session.scalars(
@@ -124,7 +139,10 @@ def incident_records(session: Session, incident_ids: Sequence[int]) -> list[Inci
         )
     }
     return [
-        _record(incident, moments.get(incident.id, []), alerts.get(incident.id, set()), published.get(incident.id))
+        replace(
+            _record(incident, moments.get(incident.id, []), alerts.get(incident.id, set()), published.get(incident.id)),
+            source_id=sources.get(incident.id),
+        )
         for incident in incidents
     ]
 

@@ -73,6 +73,7 @@ def declare(
     declared_at: datetime | None = None,
     because: str = "",
     external_id: str | None = None,
+    after_the_fact: bool = False,
 ) -> Incident:
     """Declare an incident, without committing: the core every path calls.
 
@@ -81,6 +82,8 @@ def declare(
     declared_at is for records of the past (imports, the demo); it defaults to now. because says
     why a sender declared ("from HighErrorRate"); external_id keys its entry (the sender's event id:
     the pager path recognises a re-sent event before it gets here, and the key refuses a twin).
+    after_the_fact: the incident is recorded after it ended (an imported report): it needs started_at,
+    and a key time the record does not state stays unset instead of being taken as now.
     """
     person = actor if isinstance(actor, User) else None
     if person is not None:
@@ -100,8 +103,10 @@ def declare(
     for name, value in times.items():
         if value is not None:
             times[name] = validation.past_time(value, field=name)
+    if after_the_fact and times["started_at"] is None:
+        raise InvalidInput("an incident recorded after the fact needs started_at", field="started_at")
     # Whoever declares an incident has detected it by now at the latest.
-    if times["detected_at"] is None:
+    if times["detected_at"] is None and not after_the_fact:
         times["detected_at"] = min(now, times["acknowledged_at"] or now)
     if times["started_at"] is None:
         times["started_at"] = times["detected_at"]
@@ -153,6 +158,7 @@ def change(
     because: str = "",
     external_id: str | None = None,
     log_times: bool = True,
+    after_the_fact: bool = False,
 ) -> None:
     """Change an incident's fields, without committing: the core every path calls.
 
@@ -160,6 +166,8 @@ def change(
     acts on an incident an alert declared, which nobody commands yet, takes command of it.
     log_times=False when the entry that set a key time tells it already (a pager's
     acknowledgement). A change that changes nothing records nothing and emits nothing.
+    after_the_fact: a record of the past (an import): moving its status forward leaves the key times
+    it does not state unset instead of setting them to now.
     """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -167,7 +175,7 @@ def change(
     if isinstance(actor, User):
         ensure_can_write(actor)
     before = _state(incident)
-    notes = _apply_changes(session, incident, actor, changes, log_times=log_times)
+    notes = _apply_changes(session, incident, actor, changes, log_times=log_times, fill=not after_the_fact)
     if isinstance(actor, User) and "roles" not in changes:
         notes.extend(take_command_if_unheld(session, incident, actor, source=source))
     after = _state(incident)
@@ -300,7 +308,7 @@ def mark_key_time_from_entry(
 
 
 def _apply_changes(
-    session: Session, incident: Incident, actor: Actor, changes: Mapping[str, Any], *, log_times: bool
+    session: Session, incident: Incident, actor: Actor, changes: Mapping[str, Any], *, log_times: bool, fill: bool
 ) -> list[tuple[str, datetime]]:
     """Apply changes, without committing; the notes they leave on the timeline, with when each happened."""
     now = utcnow()
@@ -340,7 +348,7 @@ def _apply_changes(
         if new is Status.CLOSED:
             _ensure_review_published(session, incident)
         status_time = key_times.STATUS_TIMES.get(new)
-        closed_at, note = key_times.move_status(incident.status, new, times, closed_at, given, now)
+        closed_at, note = key_times.move_status(incident.status, new, times, closed_at, given, now, fill=fill)
         # A status reached at a time given with it happened then; otherwise it happens now.
         notes.append((note, given.get(key_times.STATUS_TIMES.get(new, "")) or now))
         incident.status = new

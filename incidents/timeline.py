@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from . import validation
 from .access import ensure_can_see, ensure_can_write
+from .actors import Actor, actor_id, ensure_can_act, text_of
 from .errors import Conflict, InvalidInput, NotFound
 from .events import TimelineEntriesRecorded, TimelineEntryCorrected, TimelineEntryDeleted, record_event
 from .models import (
@@ -27,6 +30,58 @@ from .models import (
     utcnow,
 )
 from .service import EXTERNAL_ID_MAX, UNSET, change
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry to record: what happened and when, told by whom (a name in someone else's words)."""
+
+    text: str
+    occurred_at: datetime | None = None
+    kind: EntryKind = EntryKind.NOTE
+    evidence_url: str | None = None
+    is_key_moment: bool = False
+    external_id: str | None = None
+    actor_name: str | None = None
+
+
+def record_entries(
+    session: Session, incident: Incident, *, actor: Actor, source: Source, entries: Sequence[NewEntry]
+) -> list[TimelineEntry]:
+    """Add entries to an incident's timeline, without committing: the core every path calls.
+
+    Emits one event for them all. The caller has checked who may write and that no entry's
+    (source, external_id) is recorded already; the unique key refuses a twin all the same.
+    """
+    ensure_can_act(actor)
+    now = utcnow()
+    added = []
+    for new in entries:
+        external_id = new.external_id
+        if external_id is not None:
+            external_id = validation.text(external_id, field="external_id", limit=EXTERNAL_ID_MAX) or None
+        entry = TimelineEntry(
+            incident_id=incident.id,
+            occurred_at=validation.past_time(new.occurred_at, field="occurred_at") if new.occurred_at else now,
+            recorded_at=now,
+            source=source,
+            kind=new.kind,
+            actor_id=actor_id(actor),
+            actor_name=validation.text(new.actor_name or actor.name, field="actor_name", limit=NAME_MAX),
+            text=text_of(actor, new.text, field="text", limit=TEXT_MAX, required=True),
+            evidence_url=validation.link(new.evidence_url, field="evidence_url"),
+            is_key_moment=new.is_key_moment,
+            external_id=external_id,
+        )
+        session.add(entry)
+        added.append(entry)
+    if added:
+        session.flush()
+        record_event(
+            session,
+            TimelineEntriesRecorded(incident_id=incident.id, entry_ids=tuple(e.id for e in added), source=source.value),
+        )
+    return added
 
 
 def record_timeline_entry(
@@ -55,26 +110,17 @@ def record_timeline_entry(
         existing = _by_external_id(session, source, external_id, incident.id)
         if existing is not None:
             return existing, False
-    now = utcnow()
-    entry = TimelineEntry(
-        incident_id=incident.id,
-        occurred_at=validation.past_time(occurred_at, field="occurred_at") if occurred_at else now,
-        recorded_at=now,
-        source=source,
+    new = NewEntry(
+        text=text,
+        occurred_at=occurred_at,
         kind=kind,
-        actor_id=actor.id,
-        actor_name=validation.text(actor_name or actor.name, field="actor_name", limit=NAME_MAX),
-        text=validation.text(text, field="text", limit=TEXT_MAX, required=True),
-        evidence_url=validation.link(evidence_url, field="evidence_url"),
+        evidence_url=evidence_url,
         is_key_moment=is_key_moment,
         external_id=external_id,
+        actor_name=actor_name,
     )
-    session.add(entry)
     try:
-        session.flush()
-        record_event(
-            session, TimelineEntriesRecorded(incident_id=incident.id, entry_ids=(entry.id,), source=source.value)
-        )
+        (entry,) = record_entries(session, incident, actor=actor, source=source, entries=[new])
         if not incident.holders(IncidentRole.COMMANDER) and actor_name in (None, "", actor.name):
             # The first person to act on an incident an alert declared takes command (not one writing
             # in someone else's name, as an import does).
@@ -133,19 +179,27 @@ def delete_timeline_entry(session: Session, *, actor: User, incident_id: int, en
     """Hide an entry from the timeline; it stays stored with who deleted it and when."""
     ensure_can_write(actor)
     entry = _entry(session, actor, incident_id, entry_id)
-    if entry.deleted_at is not None:
-        return entry
-    now = utcnow()
-    entry.deleted_at = now
-    entry.deleted_by_id = actor.id
-    entry.revisions.append(
-        TimelineEntryRevision(
-            change=RevisionChange.DELETION, revised_at=now, revised_by_id=actor.id, before=entry.snapshot()
-        )
-    )
-    record_event(session, TimelineEntryDeleted(incident_id=incident_id, entry_id=entry.id, actor_id=actor.id))
+    remove_entry(session, entry, actor=actor)
     session.commit()
     return entry
+
+
+def remove_entry(session: Session, entry: TimelineEntry, *, actor: Actor) -> None:
+    """Hide an entry, without committing: kept with who deleted it and when, and what it said."""
+    ensure_can_act(actor)
+    if entry.deleted_at is not None:
+        return
+    now = utcnow()
+    entry.deleted_at = now
+    entry.deleted_by_id = actor_id(actor)
+    entry.revisions.append(
+        TimelineEntryRevision(
+            change=RevisionChange.DELETION, revised_at=now, revised_by_id=actor_id(actor), before=entry.snapshot()
+        )
+    )
+    record_event(
+        session, TimelineEntryDeleted(incident_id=entry.incident_id, entry_id=entry.id, actor_id=actor_id(actor))
+    )
 
 
 def _entry(session: Session, actor: User, incident_id: int, entry_id: int) -> TimelineEntry:

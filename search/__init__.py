@@ -26,6 +26,7 @@ from incidents.events import (
 )
 
 from . import api, cli, service, views
+from .importing.cli import import_command
 from .query import Synonyms
 from .whoosh_engine import WhooshEngine
 from .whoosh_index import IndexFolder
@@ -67,3 +68,4 @@ def init_app(app: Flask) -> None:
     if csrf is not None:
         csrf.exempt(api.bp)
     app.cli.add_command(cli.search_cli)
+    app.cli.add_command(import_command)

@@ -56,7 +56,7 @@ def key_of(incident_id: int) -> str:
     return f"incident:{incident_id}"
 
 
-def document_of(record: IncidentRecord, source_id: str | None = None) -> SearchDocument:
+def document_of(record: IncidentRecord) -> SearchDocument:
     """The document an incident record becomes."""
     pm = record.postmortem
     sections = {s.key: s for s in pm.sections} if pm else {}
@@ -87,7 +87,7 @@ def document_of(record: IncidentRecord, source_id: str | None = None) -> SearchD
         published_at=pm.published_at if pm else None,
         restricted=record.restricted,
         reader_ids=record.reader_ids,
-        source_id=source_id,
+        source_id=record.source_id,
         digest="",
     )
     content = json.dumps(asdict(document), default=str, sort_keys=True).encode("utf-8")

@@ -49,7 +49,8 @@ def search_query(args: MultiDict[str, str]) -> SearchQuery:
     """The query string read into a SearchQuery; BadRequest naming a parameter that does not fit."""
     values: dict[str, Any] = {}
     for name in args:
-        raw = args.getlist(name)
+        # A search stores nothing and drops control characters itself: a NUL is not worth a 400 here.
+        raw = [item.replace("\x00", " ") for item in args.getlist(name)]
         if name in FACETS:
             values[name] = [v.strip() for item in raw for v in item.split(",") if v.strip()]
         else:

@@ -59,7 +59,7 @@ def sections(postmortem: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_templates_are_listed_with_their_prompts(responder: Caller) -> None:
     templates = responder.get("/api/postmortem-templates").get_json()["templates"]
     keys = [t["key"] for t in templates]
-    assert keys[0] == "handbook" and set(keys) == {"handbook", "google-sre", "near-miss", "security"}
+    assert keys[0] == "handbook" and set(keys) == {"handbook", "google-sre", "near-miss", "security", "written-report"}
     handbook = templates[0]
     assert handbook["default"] is True
     prompts = " ".join(s["prompt"] for s in handbook["sections"])

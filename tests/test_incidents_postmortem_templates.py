@@ -17,7 +17,7 @@ BUILT_IN = Path(__file__).resolve().parent.parent / "templates" / "postmortems"
 
 def test_the_built_in_templates_cover_the_practice() -> None:
     templates = load_templates([BUILT_IN])
-    assert set(templates) == {"handbook", "google-sre", "near-miss", "security"}
+    assert set(templates) == {"handbook", "google-sre", "near-miss", "security", "written-report"}
     handbook = templates["handbook"]
     titles = [s.title for s in handbook.sections]
     assert "Why were we surprised?" in titles and "Where we got lucky" in titles
@@ -31,7 +31,7 @@ def test_the_built_in_templates_cover_the_practice() -> None:
 
 def test_a_started_postmortem_has_no_blameless_findings_of_its_own(make_caller: Any) -> None:
     caller = make_caller("responder")
-    for template in ("handbook", "google-sre", "near-miss", "security"):
+    for template in ("handbook", "google-sre", "near-miss", "security", "written-report"):
         incident = declare(caller, summary="Checkout failed.")
         postmortem = caller.post(f"/api/incidents/{incident['id']}/postmortem", {"template": template}).get_json()
         for section in postmortem["sections"]:

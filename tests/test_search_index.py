@@ -183,3 +183,25 @@ def test_an_organisations_synonyms_extend_the_built_in_ones(app: Flask, tmp_path
         create_app({"TESTING": True, "SECRET_KEY": "x", "SEARCH_SYNONYMS": str(extra)})
     with pytest.raises(ValueError, match="KINTSUGI_SEARCH_BACKEND"):
         create_app({"TESTING": True, "SECRET_KEY": "x", "SEARCH_BACKEND": "elastic"})
+
+
+def test_an_imported_report_is_found_with_the_identifier_it_came_with(
+    app: Flask, responder: Caller, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "pm-2019-004.md").write_text(
+        "---\nid: PM-2019-004\ntitle: Ledger replication lag\ncompany: Acme\n---\n\n"
+        "## Summary\n\nThe ledger replica fell hours behind after a bulk backfill.\n"
+    )
+    (folder / "no-front-matter.md").write_text(
+        "# Queue poisoned\n\n## Summary\n\nOne message crashed every consumer.\n"
+    )
+    result = app.test_cli_runner().invoke(args=["import", str(folder)])
+    assert result.exit_code == 0, result.output
+    index_now(app)
+    ledger = search(responder, "ledger replica backfill")["hits"]
+    assert [(h["title"], h["type"], h["source_id"]) for h in ledger][:1] == [
+        ("Ledger replication lag", "postmortem", "PM-2019-004")
+    ]
+    assert search(responder, "poisoned consumer")["hits"][0]["source_id"] == "no-front-matter"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import validation
 from ..access import can_see, ensure_can_write
+from ..actors import Actor, actor_id, ensure_can_act, text_of
 from ..errors import InvalidInput, NotFound
 from ..events import ActionItemChanged, record_event
 from ..models import TEXT_MAX, TITLE_MAX, User, utcnow
@@ -21,6 +22,7 @@ from .models import (
     ActionStatus,
     ActionType,
     ContributingFactor,
+    Postmortem,
     ReviewStatus,
 )
 from .service import editable_postmortem, known_person, record_change
@@ -34,11 +36,21 @@ def add_contributing_factor(
 ) -> ContributingFactor:
     """Add a contributing factor, or a "how" follow-up under one (parent_id)."""
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
+    factor = add_factor(session, postmortem, actor=actor, text=text, category=category, parent_id=parent_id)
+    session.commit()
+    return factor
+
+
+def add_factor(
+    session: Session, postmortem: Postmortem, *, actor: Actor, text: str, category: str, parent_id: int | None = None
+) -> ContributingFactor:
+    """Add a contributing factor, without committing: the core every path calls (the post-mortem is editable)."""
+    ensure_can_act(actor)
     factor = ContributingFactor(
         postmortem_id=postmortem.id,
-        text=validation.text(text, field="text", limit=TEXT_MAX, required=True),
+        text=text_of(actor, text, field="text", limit=TEXT_MAX, required=True),
         category=_category(category),
-        created_by_id=actor.id,
+        created_by_id=actor_id(actor),
     )
     if parent_id is not None:
         parent = session.get(ContributingFactor, parent_id)
@@ -52,7 +64,6 @@ def add_contributing_factor(
     record_change(
         session, postmortem, actor, "factor", f"Added contributing factor ({factor.category}).", None, factor.text
     )
-    session.commit()
     return factor
 
 
@@ -78,12 +89,18 @@ def remove_contributing_factor(session: Session, *, actor: User, factor_id: int)
     """Remove a contributing factor and its follow-ups (the history keeps what it said)."""
     factor = _factor(session, actor, factor_id)
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=factor.postmortem_id)
+    remove_factor(session, postmortem, factor, actor=actor)
+    session.commit()
+
+
+def remove_factor(session: Session, postmortem: Postmortem, factor: ContributingFactor, *, actor: Actor) -> None:
+    """Remove a contributing factor and its follow-ups, without committing: the core every path calls."""
+    ensure_can_act(actor)
     # The database removes the follow-ups (ON DELETE CASCADE); the collection is read again after.
     session.delete(factor)
     session.flush()
     session.expire(postmortem, ["factors"])
     record_change(session, postmortem, actor, "factor", "Removed a contributing factor.", factor.text, None)
-    session.commit()
 
 
 def add_action_item(
@@ -101,22 +118,57 @@ def add_action_item(
 ) -> ActionItem:
     """Add a countermeasure or idea; its due date defaults by priority (30 and 90 days unless configured)."""
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
-    item = ActionItem(
-        postmortem_id=postmortem.id,
-        title=validation.text(title, field="title", limit=TITLE_MAX, required=True),
-        owner_id=known_person(session, owner, field="owner").id if owner else None,
-        owner_team=_team(owner_team),
+    item = add_item(
+        session,
+        postmortem,
+        actor=actor,
+        title=title,
+        owner=owner,
+        owner_team=owner_team,
         due_on=due_on or utcnow().date() + timedelta(days=default_due_days()[priority.value]),
         priority=priority,
         type=type,
+        ticket_url=ticket_url,
+    )
+    session.commit()
+    return item
+
+
+def add_item(
+    session: Session,
+    postmortem: Postmortem,
+    *,
+    actor: Actor,
+    title: str,
+    owner: str | None,
+    owner_team: str | None,
+    due_on: date | None,
+    priority: ActionPriority = ActionPriority.COUNTERMEASURE,
+    type: ActionType = ActionType.PREVENT,
+    ticket_url: str | None = None,
+) -> ActionItem:
+    """Add an action item, without committing: the core every path calls (the post-mortem is editable).
+
+    due_on is taken as given: None is a countermeasure nobody dated yet (the use case dates it by default).
+    """
+    ensure_can_act(actor)
+    item = ActionItem(
+        postmortem_id=postmortem.id,
+        title=text_of(actor, title, field="title", limit=TITLE_MAX, required=True),
+        owner_id=known_person(session, owner, field="owner").id if owner else None,
+        owner_team=_team(owner_team),
+        due_on=due_on,
+        priority=priority,
+        type=type,
         ticket_url=validation.link(ticket_url, field="ticket_url"),
-        created_by_id=actor.id,
+        created_by_id=actor_id(actor),
     )
     postmortem.action_items.append(item)
     session.flush()
     record_change(session, postmortem, actor, "action_item", f"Added {priority.value} “{item.title}”.")
-    record_event(session, ActionItemChanged(action_item_id=item.id, postmortem_id=postmortem.id, actor_id=actor.id))
-    session.commit()
+    record_event(
+        session, ActionItemChanged(action_item_id=item.id, postmortem_id=postmortem.id, actor_id=actor_id(actor))
+    )
     return item
 
 
@@ -126,6 +178,14 @@ ACTION_FIELDS = {"title", "owner", "owner_team", "due_on", "priority", "type", "
 def update_action_item(session: Session, *, actor: User, action_item_id: int, **changes: Any) -> ActionItem:
     """Change an action item. Its status moves on after publishing too: that is the follow-through."""
     item = _action_item(session, actor, action_item_id)
+    change_item(session, item, actor=actor, **changes)
+    session.commit()
+    return item
+
+
+def change_item(session: Session, item: ActionItem, *, actor: Actor, **changes: Any) -> None:
+    """Change an action item, without committing: the core every path calls."""
+    ensure_can_act(actor)
     unknown = set(changes) - ACTION_FIELDS
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -160,10 +220,9 @@ def update_action_item(session: Session, *, actor: User, action_item_id: int, **
     if after != before:
         record_change(session, item.postmortem, actor, "action_item", f"Changed “{item.title}”.", before, after)
         record_event(
-            session, ActionItemChanged(action_item_id=item.id, postmortem_id=item.postmortem_id, actor_id=actor.id)
+            session,
+            ActionItemChanged(action_item_id=item.id, postmortem_id=item.postmortem_id, actor_id=actor_id(actor)),
         )
-    session.commit()
-    return item
 
 
 def _choice(kind: type[Choice], value: Any, field: str) -> Choice:

@@ -3,6 +3,7 @@ metrics, and move it from draft through review to published. One transaction eac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import validation
 from ..access import ensure_can_see, ensure_can_write
 from ..accounts.service import user_by_email
+from ..actors import Actor, Sender, actor_id, ensure_can_act, text_of
 from ..errors import Conflict, InvalidInput, NotFound
 from ..events import (
     PostmortemChanged,
@@ -43,11 +45,29 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
     """Start the incident's post-mortem from a template, pre-filled with what the incident already tells."""
     ensure_can_write(actor)
     incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
+    entries = list_timeline(session, viewer=actor, incident_id=incident.id)
+    try:
+        postmortem = start(session, incident, actor=actor, template=template, entries=entries)
+    except IntegrityError:
+        # Someone started it a moment ago: one incident, one post-mortem.
+        session.rollback()
+        raise Conflict(f"incident {incident_id} has a post-mortem already") from None
+    session.commit()
+    return postmortem
+
+
+def start(
+    session: Session, incident: Incident, *, actor: Actor, template: str | None, entries: Sequence[TimelineEntry]
+) -> Postmortem:
+    """Start the incident's post-mortem, without committing: the core every path calls.
+
+    entries: the incident's timeline as the actor sees it, to pre-fill from.
+    """
+    ensure_can_act(actor)
     existing = session.scalar(select(Postmortem.id).where(Postmortem.incident_id == incident.id))
     if existing is not None:
         raise Conflict(f"incident {incident.id} has a post-mortem already", details={"postmortem_id": existing})
     chosen = templates.template(template, severity=incident.severity)
-    entries = list_timeline(session, viewer=actor, incident_id=incident.id)
     durations = incident.durations()
     postmortem = Postmortem(
         incident=incident,
@@ -58,7 +78,7 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
         agreed_downtime_seconds=_seconds(durations["impact_duration"]),
         agreed_time_to_detect_seconds=_seconds(durations["time_to_detect"]),
         agreed_time_to_resolve_seconds=_seconds(durations["time_to_resolve"]),
-        created_by_id=actor.id,
+        created_by_id=actor_id(actor),
         acknowledged_findings=[],
     )
     for position, section in enumerate(chosen.sections):
@@ -70,23 +90,17 @@ def start_postmortem(session: Session, *, actor: User, incident_id: int, templat
                 required=section.required,
                 position=position,
                 body=prefill(section.prefill, incident, entries) if section.prefill else "",
-                updated_by_id=actor.id,
+                updated_by_id=actor_id(actor),
             )
         )
     for entry in entries:
         if entry.is_key_moment or entry.kind is EntryKind.ALERT:
             postmortem.agreed_timeline.append(AgreedTimelineEntry(entry=entry))
     session.add(postmortem)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Someone started it a moment ago: one incident, one post-mortem.
-        session.rollback()
-        raise Conflict(f"incident {incident_id} has a post-mortem already") from None
+    session.flush()
     record_change(
         session, postmortem, actor, "status", f"Started from the template “{chosen.name}”.", milestone="started"
     )
-    session.commit()
     return postmortem
 
 
@@ -95,26 +109,35 @@ def save_section(
 ) -> PostmortemSection:
     """Save a section's text; a save based on an older version than the stored one is refused."""
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
-    section = postmortem.section(key)
-    if section is None:
-        raise NotFound(f"post-mortem {postmortem_id} has no section {key!r}")
-    text = validation.text(body, field="body", limit=TEXT_MAX)
-    if version != section.version:
-        raise _stale(section, key, version, text)
-    if text == section.body:
-        return section
-    before = section.body
-    section.body = text
-    section.updated_by_id = actor.id
-    section.updated_at = utcnow()
-    record_change(session, postmortem, actor, f"section:{key}", f"Edited “{section.title}”.", before, text)
+    section = write_section(session, postmortem, actor=actor, key=key, body=body, version=version)
     try:
         session.commit()
     except StaleDataError:
         # Someone saved this section between our read and our write: theirs stands.
         session.rollback()
         session.refresh(section)
-        raise _stale(section, key, version, text) from None
+        raise _stale(section, key, version, body.strip()) from None
+    return section
+
+
+def write_section(
+    session: Session, postmortem: Postmortem, *, actor: Actor, key: str, body: str, version: int
+) -> PostmortemSection:
+    """Write a section's text, without committing: the core every path calls (the post-mortem is editable)."""
+    ensure_can_act(actor)
+    section = postmortem.section(key)
+    if section is None:
+        raise NotFound(f"post-mortem {postmortem.id} has no section {key!r}")
+    text = text_of(actor, body, field="body", limit=TEXT_MAX)
+    if version != section.version:
+        raise _stale(section, key, version, text)
+    if text == section.body:
+        return section
+    before = section.body
+    section.body = text
+    section.updated_by_id = actor_id(actor)
+    section.updated_at = utcnow()
+    record_change(session, postmortem, actor, f"section:{key}", f"Edited “{section.title}”.", before, text)
     return section
 
 
@@ -140,6 +163,14 @@ def _stale(section: PostmortemSection, key: str, version: int, text: str) -> Con
 def update_review(session: Session, *, actor: User, postmortem_id: int, **changes: Any) -> Postmortem:
     """Record the facilitator, the meeting time and the agreed metrics."""
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
+    agree(session, postmortem, actor=actor, **changes)
+    session.commit()
+    return postmortem
+
+
+def agree(session: Session, postmortem: Postmortem, *, actor: Actor, **changes: Any) -> None:
+    """Record what the review agreed, without committing: the core every path calls."""
+    ensure_can_act(actor)
     unknown = set(changes) - REVIEW_FIELDS
     if unknown:
         raise InvalidInput(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -174,8 +205,6 @@ def update_review(session: Session, *, actor: User, postmortem_id: int, **change
                 said.append(f"{name.removeprefix('agreed_').removesuffix('_seconds').replace('_', ' ')} {value}")
     if said:
         record_change(session, postmortem, actor, "review", "Agreed " + "; ".join(said) + ".")
-    session.commit()
-    return postmortem
 
 
 METRIC_FIELDS = ("agreed_downtime_seconds", "agreed_time_to_detect_seconds", "agreed_time_to_resolve_seconds")
@@ -248,8 +277,32 @@ def publish_postmortem(
     """Publish: every required section filled, every action item owned and dated, every blameless finding
     reframed or acknowledged with a reason."""
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
+    publish(session, postmortem, actor=actor, acknowledge=acknowledge)
+    session.commit()
+    return postmortem
+
+
+def publish(
+    session: Session,
+    postmortem: Postmortem,
+    *,
+    actor: Actor,
+    acknowledge: list[dict[str, str]] | None = None,
+    as_written: str = "",
+) -> None:
+    """Publish, without committing: the core every path calls.
+
+    as_written: the review was held and published elsewhere (an imported report) and is kept as its
+    authors wrote it. What publishing here would ask first (a required section, an owner, a date, a
+    blameless finding) is then recorded as acknowledged with this reason instead of refused.
+    """
+    ensure_can_act(actor)
     problems = publishing_problems(postmortem)
     findings = blameless_findings(session, postmortem)
+    if as_written:
+        findings += [{"where": "publishing", "rule": "requirement", "phrase": problem} for problem in problems]
+        acknowledge = [{**f, "reason": as_written} for f in findings]
+        problems = []
     acknowledged = {(a.get("where"), a.get("rule"), a.get("phrase")): a for a in acknowledge or []}
     for ack in acknowledge or []:
         if not str(ack.get("reason", "")).strip():
@@ -277,20 +330,24 @@ def publish_postmortem(
         f"Published ({len(findings)} finding(s) acknowledged).",
         milestone="published",
     )
-    session.commit()
-    return postmortem
 
 
 def reopen_postmortem(session: Session, *, actor: User, postmortem_id: int) -> Postmortem:
     """Take a published post-mortem back to draft, recorded in its history."""
     ensure_can_write(actor)
     postmortem = get_postmortem(session, viewer=actor, postmortem_id=postmortem_id)
+    reopen(session, postmortem, actor=actor)
+    session.commit()
+    return postmortem
+
+
+def reopen(session: Session, postmortem: Postmortem, *, actor: Actor, because: str = "") -> None:
+    """Take a published post-mortem back to draft, without committing: the core every path calls."""
+    ensure_can_act(actor)
     if postmortem.status is not ReviewStatus.PUBLISHED:
         raise Conflict("only a published post-mortem can be reopened", field="status")
     postmortem.status = ReviewStatus.DRAFT
-    record_change(session, postmortem, actor, "status", "Reopened.")
-    session.commit()
-    return postmortem
+    record_change(session, postmortem, actor, "status", f"Reopened{': ' + because if because else ''}.")
 
 
 def publishing_problems(postmortem: Postmortem) -> list[str]:
@@ -332,7 +389,7 @@ def editable_postmortem(session: Session, *, actor: User, postmortem_id: int) ->
 def record_change(
     session: Session,
     postmortem: Postmortem,
-    actor: User,
+    actor: Actor,
     subject: str,
     summary: str,
     before: str | None = None,
@@ -344,8 +401,10 @@ def record_change(
 
     Starting and publishing (milestone "started", "published") are events of their own; every
     other change is a PostmortemChanged naming its subject (a section, the factors, an action
-    item, the review, the status).
+    item, the review, the status). A sender's change reads "Import: ..." as its timeline entries do.
     """
+    if isinstance(actor, Sender):
+        summary = f"{actor.name}: {summary}"
     now = utcnow()
     postmortem.updated_at = now
     # Counted in the database, so that changes saved at once (two sections) both count.
@@ -353,7 +412,7 @@ def record_change(
     session.add(
         PostmortemChange(
             postmortem_id=postmortem.id,
-            changed_by_id=actor.id,
+            changed_by_id=actor_id(actor),
             changed_at=now,
             subject=subject,
             summary=summary[:500],
@@ -361,7 +420,11 @@ def record_change(
             after=after,
         )
     )
-    ids = {"postmortem_id": postmortem.id, "incident_id": postmortem.incident_id, "actor_id": actor.id}
+    ids: dict[str, Any] = {
+        "postmortem_id": postmortem.id,
+        "incident_id": postmortem.incident_id,
+        "actor_id": actor_id(actor),
+    }
     event = {"started": PostmortemStarted(**ids), "published": PostmortemPublished(**ids)}.get(
         milestone, PostmortemChanged(**ids, what=subject)
     )
