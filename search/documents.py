@@ -41,7 +41,8 @@ class SearchDocument:
     categories: tuple[str, ...]
     severity: str
     year: int
-    # Published (a post-mortem) or started (an incident): what "sort by date" sorts by.
+    # When the incident began: what "sort by date" sorts by (an imported report is published the day it
+    # is imported, years after it happened).
     date: datetime
     published_at: datetime | None
     restricted: bool
@@ -70,7 +71,10 @@ def document_of(record: IncidentRecord) -> SearchDocument:
         incident_id=record.incident_id,
         postmortem_id=pm.postmortem_id if pm else None,
         title=pm.title if pm and pm.title.strip() else record.title,
-        summary="\n\n".join(t for t in (record.summary, summary_section) if t.strip()),
+        # An imported report's summary section often repeats the incident's summary: count it once.
+        summary=summary_section
+        if record.summary.strip() in summary_section
+        else f"{record.summary}\n\n{summary_section}",
         impact=impact,
         factors="\n".join(f.text for f in pm.factors) if pm else "",
         lessons=lessons,
@@ -83,7 +87,7 @@ def document_of(record: IncidentRecord) -> SearchDocument:
         categories=tuple(sorted({f.category for f in pm.factors})) if pm else (),
         severity=record.severity,
         year=record.started_at.year,
-        date=pm.published_at if pm else record.started_at,
+        date=record.started_at,
         published_at=pm.published_at if pm else None,
         restricted=record.restricted,
         reader_ids=record.reader_ids,

@@ -4,7 +4,9 @@ similar post-mortems."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +33,7 @@ FACET_FIELDS = {
     "year": "year",
 }
 FACET_VALUES_SHOWN = 20
+WORD = re.compile(r"(?<![\w:])[^\W\d_]{2,}(?![\w:])")
 HIGHLIGHT_FIELDS = ("summary", "factors", "impact", "lessons", "countermeasures", "body", "title")
 HIGHLIGHTS_SHOWN = 3
 SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")
@@ -66,27 +69,28 @@ class WhooshEngine:
             if not text:
                 return self._run(searcher, query.Every(), allowed, request, read_as_words=False)
             parsed, read_as_words = self._parse(text)
-            expanded = with_synonyms(parsed, self.synonyms)
-            results = self._run(searcher, expanded, allowed, request, read_as_words=read_as_words)
-            if results.total:
-                return results
-            # Nothing: the words were likely misspelled. Search what "did you mean" offers, else words
-            # one or two edits away from those typed.
+            expert = is_expert(text)
+            # A word the library does not know is likely misspelled: when a nearby known one finds
+            # something, search that instead, and say so ("did you mean"). An expert's query is
+            # searched as typed; it only gets the suggestion when it finds nothing.
             suggestion, unknown = self._suggest(searcher, text, allowed)
-            if suggestion is None and (not unknown or is_expert(text)):
-                return results  # the words are known, just not together (or an expert asked exactly)
-            loose = self._parse(suggestion)[0] if suggestion else fuzzy_words(" ".join(unknown))
-            loosened = self._run(
+            if suggestion is not None and not expert:
+                corrected = self._parse(suggestion)[0]
+                found = self._run(
+                    searcher, with_synonyms(corrected, self.synonyms), allowed, request, read_as_words=False
+                )
+                return replace(found, suggestion=suggestion, fuzzy=True)
+            results = self._run(
+                searcher, with_synonyms(parsed, self.synonyms), allowed, request, read_as_words=read_as_words
+            )
+            if results.total or not unknown or expert:
+                return replace(results, suggestion=suggestion)
+            # Still nothing, and no better word known: words one or two edits away from those typed.
+            loose = fuzzy_words(" ".join(unknown))
+            found = self._run(
                 searcher, with_synonyms(loose, self.synonyms), allowed, request, read_as_words=read_as_words
             )
-            return SearchResults(
-                total=loosened.total,
-                hits=loosened.hits,
-                facets=loosened.facets,
-                suggestion=suggestion,
-                read_as_words=read_as_words,
-                fuzzy=loosened.total > 0,
-            )
+            return replace(found, fuzzy=found.total > 0)
 
     def similar(
         self, text: str, services: Sequence[str], reader: Reader, *, exclude_key: str | None, limit: int
@@ -148,28 +152,46 @@ class WhooshEngine:
             read_as_words=read_as_words,
         )
 
+    def _known(self, reader: Any, word: str) -> bool:
+        """A word the library holds as written or as its stem, a stop word, or a word with synonyms."""
+        if reader.frequency("words", word) > 0:
+            return True
+        stems = _stems(word)
+        return not stems or any(
+            self.synonyms.alternatives(stem)
+            or any(reader.frequency(field, stem) > 0 for field in ("title", "summary", "body"))
+            for stem in stems
+        )
+
     def _suggest(self, searcher: Searcher, text: str, allowed: query.Query) -> tuple[str | None, list[str]]:
         """The query with unknown words replaced by the nearest known ones, offered only when it finds
         something this reader may see (so no word of a hidden incident is ever suggested); and the
         words the library does not know."""
         corrector = searcher.corrector("words")
         reader = searcher.reader()
-        unknown, words = [], []
-        for word in text.split(" "):
+        unknown: list[str] = []
+
+        def correct(match: re.Match[str]) -> str:
+            word = match.group(0)
             plain = word.lower()
-            if ":" in plain or not plain.isalpha() or reader.frequency("words", plain) > 0:
-                words.append(word)
-                continue
+            if (word.isupper() and plain in ("and", "or", "not")) or self._known(reader, plain):
+                return word
             unknown.append(plain)
             found = corrector.suggest(plain, limit=1, maxdist=2, prefix=1)
-            words.append(found[0] if found else word)
-        suggestion = " ".join(words)
+            return str(found[0]) if found else word
+
+        # Letters only, and not a field's name (service:...): what the syntax says stays as it is.
+        suggestion = WORD.sub(correct, text)
         if suggestion.lower() == text.lower():
             return None, unknown
         parsed, _ = self._parse(suggestion)
         if searcher.search(with_synonyms(parsed, self.synonyms), filter=allowed, limit=1).is_empty():
             return None, unknown
         return suggestion, unknown
+
+
+def _stems(word: str) -> list[str]:
+    return [token.text for token in analyzer()(word)]
 
 
 def _allowed(reader: Reader, filters: dict[str, tuple[str, ...]]) -> query.Query:

@@ -30,6 +30,8 @@ from .documents import SearchDocument
 from .query import TEXT_FIELDS, analyzer
 
 CURRENT = "CURRENT"
+# Text searched but never shown in a fragment (a hit shows its services and tags by themselves).
+UNSTORED = ("alerts", "labels")
 WRITE_TIMEOUT_SECONDS = 30.0
 # Generations older than the one in use are deleted by the next rebuild, which may find a searcher of
 # another process still reading one it replaced a moment ago: it keeps the previous generation too.
@@ -38,7 +40,7 @@ KEEP_GENERATIONS = 2
 
 def schema() -> Schema:
     """The fields of a document: text searched and highlighted, facets, filters and what a hit shows."""
-    text = {name: TEXT(analyzer=analyzer(), stored=name != "alerts") for name in TEXT_FIELDS}
+    text = {name: TEXT(analyzer=analyzer(), stored=name not in UNSTORED) for name in TEXT_FIELDS}
     return Schema(
         key=ID(unique=True, stored=True),
         type=ID(stored=True),
@@ -69,7 +71,8 @@ def analyzer_unstemmed() -> Analyzer:
 
 def fields_of(document: SearchDocument) -> dict[str, object]:
     """A document as Whoosh stores it."""
-    text = {name: getattr(document, name) for name in TEXT_FIELDS}
+    labels = "\n".join([*document.services, *document.teams, *document.tags])
+    text = {name: labels if name == "labels" else getattr(document, name) for name in TEXT_FIELDS}
     return {
         "key": document.key,
         "type": document.type,

@@ -119,6 +119,17 @@ def test_a_misspelling_suggests_the_word_and_finds_it_fuzzily(responder: Caller,
     assert titles(answer)[:1] == ["Edge certificate expired"]
 
 
+def test_a_misspelt_word_beside_known_ones_is_searched_as_the_word_it_nearly_is(
+    responder: Caller, library: dict[str, Any]
+) -> None:
+    answer = search(responder, q="certificat expired")
+    assert answer["suggestion"] == "certificate expired"
+    assert titles(answer)[:1] == ["Edge certificate expired"]
+    # An expert's query is searched as typed: the suggestion comes only when it finds nothing.
+    exact = search(responder, q='"certificat expired"')
+    assert exact["total"] == 0 and exact["suggestion"] == '"certificate expired"'
+
+
 def test_an_expert_query_with_a_field_and_a_phrase_needs_both(responder: Caller, library: dict[str, Any]) -> None:
     assert titles(search(responder, q='service:checkout "connection pool"')) == [
         "Checkout 502s from an exhausted connection pool"
