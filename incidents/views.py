@@ -22,6 +22,7 @@ from .errors import BadRequest
 from .forms import DeclareForm, run_form
 from .models import KEY_TIMES, Incident, IncidentRole, LabelKind, Status, Visibility
 from .outbox.service import oldest_pending_age_seconds
+from .panels import panels_at
 from .postmortems import queries as queries_postmortem
 from .postmortems.models import OPEN_ACTION_STATUSES
 from .settings import severity_scale
@@ -32,6 +33,7 @@ bp = Blueprint("incidents", __name__, static_folder="static", static_url_path="/
 def init_app(app: Flask) -> None:
     """Template filters and globals, and /healthz."""
     app.jinja_env.filters["duration"] = timefmt.duration
+    app.jinja_env.globals["panels"] = panels_at
     app.jinja_env.filters["local"] = lambda value, fmt="%a %Y-%m-%d %H:%M %Z": timefmt.local(
         value, reader.display_zone(), fmt
     )

@@ -24,8 +24,9 @@ from incidents.events import (
     TimelineEntryDeleted,
     subscribe_batch,
 )
+from incidents.panels import PLACES, add_panel
 
-from . import api, cli, service, views
+from . import api, cli, service, similar_panel, views
 from .importing.cli import import_command
 from .query import Synonyms
 from .whoosh_engine import WhooshEngine
@@ -63,6 +64,9 @@ def init_app(app: Flask) -> None:
 
     subscribe_batch(app, list(INDEXED_EVENTS), HANDLER, index)
     app.register_blueprint(views.bp)
+    app.register_blueprint(similar_panel.bp)
+    for place in PLACES:
+        add_panel(app, place, similar_panel.placeholder)
     app.register_blueprint(api.bp)
     csrf = app.extensions.get("csrf")
     if csrf is not None:

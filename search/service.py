@@ -78,6 +78,20 @@ def similar_to_incident(session: Session, *, viewer: User, incident_id: int, lim
     )
 
 
+def similar_with_countermeasures(
+    session: Session, *, viewer: User, incident_id: int, limit: int = SIMILAR_LIMIT
+) -> list[tuple[Hit, list[tuple[str, str]]]]:
+    """Similar post-mortems, each with its countermeasures as (title, status)."""
+    hits = similar_to_incident(session, viewer=viewer, incident_id=incident_id, limit=limit)
+    records = {r.incident_id: r for r in incident_records(session, [hit.incident_id for hit in hits])}
+    session.rollback()
+    found = []
+    for hit in hits:
+        pm = records[hit.incident_id].postmortem if hit.incident_id in records else None
+        found.append((hit, [(c.title, c.status) for c in pm.countermeasures] if pm else []))
+    return found
+
+
 def similar_to_text(viewer: User, *, text: str, services: Sequence[str], limit: int = SIMILAR_LIMIT) -> list[Hit]:
     """Published post-mortems most like a description (and these services)."""
     return engine_of(current_app).similar(text, services, reader_of(viewer), exclude_key=None, limit=limit)

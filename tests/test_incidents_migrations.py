@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,13 +32,18 @@ def upgrade_and_compare(url: str) -> None:
         engine.dispose()
 
 
-def test_migrations_match_the_models(tmp_path: Path) -> None:
-    """On the run's backend: SQLite by default, PostgreSQL under `make test-postgres`."""
+def on_the_runs_backend(tmp_path: Path, check: Callable[[str], None]) -> None:
+    """Run check on a fresh database of the run's backend: SQLite by default, PostgreSQL under
+    `make test-postgres`."""
     if not conftest.PG_URL:
-        upgrade_and_compare(f"sqlite:///{tmp_path / 'migrated.db'}")
+        check(f"sqlite:///{tmp_path / 'migrated.db'}")
         return
     with conftest.scratch_postgres_database("kintsugi_migrate") as url:
-        upgrade_and_compare(url)
+        check(url)
+
+
+def test_migrations_match_the_models(tmp_path: Path) -> None:
+    on_the_runs_backend(tmp_path, upgrade_and_compare)
 
 
 def test_an_earlier_schema_with_data_upgrades_to_the_current_one(tmp_path: Path) -> None:
@@ -62,12 +68,7 @@ def test_an_earlier_schema_with_data_upgrades_to_the_current_one(tmp_path: Path)
 
 
 def test_upgrading_renders_the_markdown_already_stored(tmp_path: Path) -> None:
-    """On the run's backend: SQLite by default, PostgreSQL under `make test-postgres`."""
-    if not conftest.PG_URL:
-        upgrade_and_check_rendering(f"sqlite:///{tmp_path / 'old.db'}")
-        return
-    with conftest.scratch_postgres_database("kintsugi_render") as url:
-        upgrade_and_check_rendering(url)
+    on_the_runs_backend(tmp_path, upgrade_and_check_rendering)
 
 
 def upgrade_and_check_rendering(url: str) -> None:

@@ -96,4 +96,12 @@
       timer = setTimeout(check, 600);
     });
   });
+  // Panels filled after the page has loaded (similar past post-mortems): the page never waits for them,
+  // and without this file each keeps its link to the same list.
+  document.querySelectorAll("[data-fragment]").forEach(function (panel) {
+    fetch(panel.dataset.fragment, { credentials: "same-origin" })
+      .then(function (answer) { return answer.ok ? answer.text() : null; })
+      .then(function (html) { if (html !== null) { panel.innerHTML = html; } })
+      .catch(function () { /* offline or refused: the link stays */ });
+  });
 })();
