@@ -170,6 +170,7 @@ class WhooshEngine:
         corrector = searcher.corrector("words")
         reader = searcher.reader()
         unknown: list[str] = []
+        corrected: list[str] = []
 
         def correct(match: re.Match[str]) -> str:
             word = match.group(0)
@@ -178,15 +179,19 @@ class WhooshEngine:
                 return word
             unknown.append(plain)
             found = corrector.suggest(plain, limit=1, maxdist=2, prefix=1)
-            return str(found[0]) if found else word
+            if not found:
+                return word
+            corrected.append(str(found[0]))
+            return str(found[0])
 
         # Letters only, and not a field's name (service:...): what the syntax says stays as it is.
         suggestion = WORD.sub(correct, text)
-        if suggestion.lower() == text.lower():
+        if not corrected:
             return None, unknown
-        parsed, _ = self._parse(suggestion)
-        if searcher.search(with_synonyms(parsed, self.synonyms), filter=allowed, limit=1).is_empty():
-            return None, unknown
+        # Every word offered must be in a report this reader may see.
+        for word in corrected:
+            if searcher.search(query.Term("words", word), filter=allowed, limit=1).is_empty():
+                return None, unknown
         return suggestion, unknown
 
 
