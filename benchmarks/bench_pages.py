@@ -19,7 +19,6 @@ that one and drops it at the end.
 from __future__ import annotations
 
 import argparse
-import gc
 import html
 import random
 import re
@@ -42,7 +41,7 @@ from scratch import postgres_databases
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from app import create_app
+from app import create_app, prepare_collector
 from incidents import rendering
 from incidents.accounts.service import create_user
 from incidents.database import engine_of, get_session
@@ -543,7 +542,7 @@ def run(
     )
     client = app.test_client()
     sign_in(client)
-    gc.freeze()  # as create_app does in a serving process (the benchmark passes a config, as tests do)
+    prepare_collector()  # as create_app does in a serving process (the benchmark passes a config, as tests do)
 
     def page(path: str, expect: str | None = None) -> Callable[[], str]:
         def call() -> str:

@@ -33,7 +33,10 @@ FACET_FIELDS = {
     "year": "year",
 }
 FACET_VALUES_SHOWN = 20
-WORD = re.compile(r"(?<![\w:])[^\W\d_]{2,}(?![\w:])")
+# Words "did you mean" considers: letters only, two to WORD_MAX of them (a longer run is no word a
+# person misspelt, and spelling automata grow with its length).
+WORD_MAX = 30
+WORD = re.compile(rf"(?<![\w:])[^\W\d_]{{2,{WORD_MAX}}}(?![\w:])")
 HIGHLIGHT_FIELDS = ("summary", "factors", "impact", "lessons", "countermeasures", "body", "title")
 HIGHLIGHTS_SHOWN = 3
 SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")
