@@ -96,8 +96,3 @@ def document_of(record: IncidentRecord) -> SearchDocument:
     )
     content = json.dumps(asdict(document), default=str, sort_keys=True).encode("utf-8")
     return replace(document, digest=hashlib.sha256(content).hexdigest())
-
-
-def plain(document: SearchDocument) -> dict[str, object]:
-    """The document as a dict of its fields."""
-    return asdict(document)

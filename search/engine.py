@@ -16,7 +16,6 @@ from .documents import SearchDocument
 
 # Facets by their request parameter, in the order a page shows them.
 FACETS = ("type", "service", "team", "severity", "category", "tag", "year")
-SORTS = ("relevance", "date")
 LIMIT_MAX = 50
 PAGE_MAX = 200
 

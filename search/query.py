@@ -49,8 +49,9 @@ ALIASES = {
 QUERY_CHARS = 1_000
 QUERY_TERMS = 32
 SYNONYM_BOOST = 0.8
-# Longer "words" (a pasted hash or log line) are not matched fuzzily: the automaton grows with length.
-FUZZY_WORD_MAX = 30
+# Longer "words" (a pasted hash or log line) get no spelling help, suggested or fuzzy: no person misspelt
+# them, and spelling automata grow with a word's length.
+SPELLING_WORD_MAX = 30
 
 
 def analyzer() -> Analyzer:
@@ -148,7 +149,7 @@ def with_synonyms(q: query.Query, synonyms: Synonyms) -> query.Query:
 def fuzzy_words(text: str) -> query.Query:
     """The words as typed (not stemmed), each matching any word of the library one edit away (two for
     long words): what is searched when the exact words find nothing and nothing better is known."""
-    words = [w.lower() for w in re.findall(r"\w+", text) if 4 <= len(w) <= FUZZY_WORD_MAX][:QUERY_TERMS]
+    words = [w.lower() for w in re.findall(r"\w+", text) if 4 <= len(w) <= SPELLING_WORD_MAX][:QUERY_TERMS]
     return query.Or([query.FuzzyTerm("words", w, maxdist=2 if len(w) >= 8 else 1, prefixlength=1) for w in words])
 
 

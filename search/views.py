@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -70,4 +70,4 @@ def _link(args: MultiDict[str, str], **changes: Any) -> str:
             params.pop(name, None)
         else:
             params[name] = str(value)
-    return "/search?" + urlencode(list(params.items(multi=True)))
+    return url_for("search.search") + "?" + urlencode(list(params.items(multi=True)))

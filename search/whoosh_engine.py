@@ -19,7 +19,17 @@ from whoosh.searching import Results, Searcher
 
 from .documents import SearchDocument
 from .engine import FACETS, Hit, Reader, SearchRequest, SearchResults
-from .query import Synonyms, analyzer, clean, fuzzy_words, is_expert, parser, with_synonyms, words_query
+from .query import (
+    SPELLING_WORD_MAX,
+    Synonyms,
+    analyzer,
+    clean,
+    fuzzy_words,
+    is_expert,
+    parser,
+    with_synonyms,
+    words_query,
+)
 from .whoosh_index import IndexFolder, schema
 
 # The fields a facet counts, by its request parameter.
@@ -33,10 +43,8 @@ FACET_FIELDS = {
     "year": "year",
 }
 FACET_VALUES_SHOWN = 20
-# Words "did you mean" considers: letters only, two to WORD_MAX of them (a longer run is no word a
-# person misspelt, and spelling automata grow with its length).
-WORD_MAX = 30
-WORD = re.compile(rf"(?<![\w:])[^\W\d_]{{2,{WORD_MAX}}}(?![\w:])")
+# Words "did you mean" considers: letters only, not a field's name or value.
+WORD = re.compile(rf"(?<![\w:])[^\W\d_]{{2,{SPELLING_WORD_MAX}}}(?![\w:])")
 HIGHLIGHT_FIELDS = ("summary", "factors", "impact", "lessons", "countermeasures", "body", "title")
 HIGHLIGHTS_SHOWN = 3
 SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")

@@ -72,7 +72,7 @@ def test_reindex_rebuilds_aside_and_check_finds_and_repairs_what_differs(app: Fl
     # The index loses one document and holds a stale other: check says so, and repairs both.
     engine = service.engine_of(app)
     with app.app_context():
-        first, second = service.documents_of(service_session(app), [1, 2])
+        first, second = service.documents_of(get_session(), [1, 2])
     engine.write([], [first.key])
     engine.write([type(second)(**{**second.__dict__, "title": "stale", "digest": "old"})], [])
     reported = runner.invoke(args=["search", "check", "--no-repair"])
@@ -84,17 +84,13 @@ def test_reindex_rebuilds_aside_and_check_finds_and_repairs_what_differs(app: Fl
     assert search(responder, "log volume")["total"] == 3
 
 
-def service_session(_app: Flask) -> Any:
-    return get_session()
-
-
 def test_a_rebuild_killed_halfway_leaves_search_working(app: Flask, responder: Caller) -> None:
     declare(responder, title="Queue depth alarm", summary="The queue depth alarm fired.")
     index_now(app)
     engine = service.engine_of(app)
 
     def dying() -> Any:
-        yield from service.documents_of(service_session(app), [1])
+        yield from service.documents_of(get_session(), [1])
         raise KeyboardInterrupt  # the operator's Ctrl-C, or a kill, halfway
 
     with app.app_context(), pytest.raises(KeyboardInterrupt):
