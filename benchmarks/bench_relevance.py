@@ -6,10 +6,12 @@ services, misspellings, written from titles and keywords) and relevance_symptom_
 (symptoms, written by someone who had not seen the titles) through GET /api/search, and prints
 each query's rank of its first expected report, then MRR (mean reciprocal rank of the first
 expected report, 0 past the first 50) and recall@10 (the share of expected reports in the top 10),
-by kind of query and overall. Target: MRR at least 0.85, recall@10 at least 0.9.
+by kind of query and overall, for each engine: Whoosh (over SQLite) and PostgreSQL's full text (in a
+scratch database beside KINTSUGI_BENCH_DATABASE_URL's, default the local server's `test`). Target:
+MRR at least 0.85, recall@10 at least 0.9.
 
     .venv/bin/python benchmarks/bench_relevance.py
-    .venv/bin/python benchmarks/bench_relevance.py --corpus path/to/folder --misses
+    .venv/bin/python benchmarks/bench_relevance.py --engine postgres --corpus path/to/folder --misses
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ import threading
 import time
 import tomllib
 from collections import defaultdict
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch import postgres_databases
 
 from app import create_app
 from incidents.accounts.service import create_api_token, create_user
@@ -32,6 +37,7 @@ from incidents.database import engine_of, get_session
 from incidents.models import Role
 from incidents.outbox.worker import Worker
 from incidents.tables import all_tables
+from search import postgres_tables
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[1] / "shared" / "corpus" / "public-postmortems"
@@ -52,21 +58,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--misses", action="store_true", help="print the top 5 of every query that missed")
+    parser.add_argument("--engine", choices=["whoosh", "postgres", "both"], default="both")
     args = parser.parse_args()
     if not args.corpus.exists():
         sys.exit(f"no corpus at {args.corpus}")
-    with tempfile.TemporaryDirectory() as folder:
+    summaries = []
+    for engine in ("whoosh", "postgres") if args.engine == "both" else (args.engine,):
+        print(f"== {engine} ==")
+        summaries.append((engine, run(engine, args.corpus, show_misses=args.misses)))
+    for engine, summary in summaries:
+        print(f"{engine:8} {summary}")
+
+
+def run(engine: str, corpus: Path, *, show_misses: bool) -> str:
+    """Import the corpus into a fresh library searched by this engine and score every query."""
+    databases = postgres_databases(1) if engine == "postgres" else nullcontext([])
+    with tempfile.TemporaryDirectory() as folder, databases as urls:
         app = create_app(
             {
                 "TESTING": True,
                 "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{folder}/library.db",
+                "DATABASE_URL": urls[0] if urls else f"sqlite:///{folder}/library.db",
                 "SEARCH_INDEX": f"{folder}/search",
+                "SEARCH_BACKEND": engine,
             }
         )
         all_tables().create_all(engine_of(app))
+        if urls:
+            with engine_of(app).begin() as connection:
+                postgres_tables.create(connection)
         started = time.perf_counter()
-        result = app.test_cli_runner().invoke(args=["import", str(args.corpus)])
+        result = app.test_cli_runner().invoke(args=["import", str(corpus)])
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         imported = time.perf_counter()
@@ -78,11 +100,13 @@ def main() -> None:
             _, token = create_api_token(session, user_id=reader.id)
         client = app.test_client()
         print(f"imported the corpus in {imported - started:.1f} s, indexed it in {indexed - imported:.1f} s")
-        score(client, token, queries(), show_misses=args.misses)
+        summary = score(client, token, queries(), show_misses=show_misses)
+        engine_of(app).dispose()
+        return summary
 
 
-def score(client: Any, token: str, asked: list[dict[str, Any]], *, show_misses: bool) -> None:
-    """Ask every query; print its rank, then MRR and recall@10 by kind and overall."""
+def score(client: Any, token: str, asked: list[dict[str, Any]], *, show_misses: bool) -> str:
+    """Ask every query; print its rank, then MRR and recall@10 by kind and overall; the overall line."""
     by_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for query in asked:
         answer = client.get(
@@ -102,7 +126,9 @@ def score(client: Any, token: str, asked: list[dict[str, Any]], *, show_misses: 
         mrr = sum(r for r, _ in pairs) / len(pairs)
         recall = sum(c for _, c in pairs) / len(pairs)
         verdict = "ok" if mrr >= 0.85 and recall >= 0.9 else "UNDER TARGET"
-        print(f"{kind:8} {len(pairs):3} queries   MRR {mrr:.3f}   recall@10 {recall:.3f}   ({verdict})")
+        line = f"{kind:8} {len(pairs):3} queries   MRR {mrr:.3f}   recall@10 {recall:.3f}   ({verdict})"
+        print(line)
+    return line
 
 
 if __name__ == "__main__":

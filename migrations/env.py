@@ -5,8 +5,14 @@ from __future__ import annotations
 from alembic import context
 
 from incidents.tables import all_tables
+from search.postgres_tables import metadata as search_tables
 
 config = context.config
+
+
+def domain_tables_only(name: str | None, kind: str, _parents: object) -> bool:
+    """Compare the domain's tables only: the search engine's (PostgreSQL only) are made by 0012."""
+    return kind != "table" or name not in search_tables.tables
 
 
 def run_migrations_online() -> None:
@@ -18,6 +24,7 @@ def run_migrations_online() -> None:
             target_metadata=all_tables(),
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=domain_tables_only,
         )
         with context.begin_transaction():
             context.run_migrations()

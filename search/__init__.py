@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from incidents.database import get_session
+from incidents.database import engine_of, get_session
 from incidents.events import (
     ActionItemChanged,
     Event,
@@ -27,14 +27,16 @@ from incidents.events import (
 from incidents.panels import PLACES, add_panel
 
 from . import api, cli, service, similar_panel, views
+from .engine import Engine
 from .importing.cli import import_command
+from .postgres_engine import PostgresEngine
 from .query import Synonyms
 from .whoosh_engine import WhooshEngine
 from .whoosh_index import IndexFolder
 
 HANDLER = "search.index"
 BUILT_IN_SYNONYMS = Path(__file__).with_name("synonyms.txt")
-BACKENDS = ("whoosh",)
+BACKENDS = ("whoosh", "postgres")
 # What changes a document: the incident, its key moments and alerts, its published post-mortem.
 INDEXED_EVENTS = (
     IncidentDeclared,
@@ -56,8 +58,7 @@ def init_app(app: Flask) -> None:
         raise ValueError(f"KINTSUGI_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
     extra = app.config.get("SEARCH_SYNONYMS")
     synonyms = Synonyms.load([BUILT_IN_SYNONYMS, *([Path(str(extra))] if extra else [])])
-    root = Path(str(app.config.get("SEARCH_INDEX") or Path(app.instance_path) / "search"))
-    app.extensions[service.EXTENSION] = WhooshEngine(IndexFolder(root), synonyms)
+    app.extensions[service.EXTENSION] = _engine(app, backend, synonyms)
 
     def index(events: Sequence[Event]) -> None:
         service.index_changes(get_session(), events)
@@ -73,3 +74,13 @@ def init_app(app: Flask) -> None:
         csrf.exempt(api.bp)
     app.cli.add_command(cli.search_cli)
     app.cli.add_command(import_command)
+
+
+def _engine(app: Flask, backend: str, synonyms: Synonyms) -> Engine:
+    """Whoosh in a folder on this host's disk, or PostgreSQL's full text in the shared database."""
+    if backend == "postgres":
+        if not str(app.config.get("DATABASE_URL", "")).startswith("postgresql"):
+            raise ValueError("KINTSUGI_SEARCH_BACKEND=postgres needs a PostgreSQL KINTSUGI_DATABASE_URL")
+        return PostgresEngine(lambda: engine_of(app), synonyms)
+    root = Path(str(app.config.get("SEARCH_INDEX") or Path(app.instance_path) / "search"))
+    return WhooshEngine(IndexFolder(root), synonyms)

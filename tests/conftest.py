@@ -29,6 +29,7 @@ from incidents.database import engine_of, get_session
 from incidents.models import Role, User
 from incidents.tables import all_tables
 from incidents.writer_turns import WriterTurns
+from search import postgres_tables
 
 PG_URL = os.environ.get("KINTSUGI_TEST_DATABASE_URL", "")
 
@@ -42,6 +43,8 @@ def postgres_database() -> Iterator[str | None]:
     with scratch_postgres_database("kintsugi_test") as url:
         engine = create_engine(url)
         all_tables().create_all(engine)
+        with engine.begin() as connection:
+            postgres_tables.create(connection)
         engine.dispose()
         yield url
 
@@ -64,9 +67,24 @@ class scratch_postgres_database:
         self.admin.dispose()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that asks for `search_backend` runs against each engine the run's database offers:
+    Whoosh always, PostgreSQL's full text too under `make test-postgres`."""
+    if "search_backend" in metafunc.fixturenames:
+        metafunc.parametrize("search_backend", ["whoosh", "postgres"] if PG_URL else ["whoosh"], indirect=True)
+
+
 @pytest.fixture
-def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
+def search_backend(request: pytest.FixtureRequest) -> str:
+    """The search engine a library test runs against (see pytest_generate_tests)."""
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture
+def app(tmp_path: Any, postgres_database: str | None, request: pytest.FixtureRequest) -> Iterator[Flask]:
     url = postgres_database or f"sqlite:///{tmp_path / 'kintsugi.db'}"
+    backend = request.getfixturevalue("search_backend") if "search_backend" in request.fixturenames else "whoosh"
     flask_app = create_app(
         {
             "TESTING": True,
@@ -74,6 +92,7 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
             "DATABASE_URL": url,
             "SEVERITIES": "SEV1,SEV2,SEV3,SEV4,SEV5",
             "SEARCH_INDEX": str(tmp_path / "search"),
+            "SEARCH_BACKEND": backend,
         }
     )
     engine = engine_of(flask_app)
@@ -81,7 +100,8 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
         all_tables().create_all(engine)
     yield flask_app
     if postgres_database is not None:
-        tables = ", ".join(f'"{t.name}"' for t in all_tables().sorted_tables)
+        every = [*all_tables().sorted_tables, *postgres_tables.metadata.sorted_tables]
+        tables = ", ".join(f'"{t.name}"' for t in every)
         with engine.begin() as connection:
             # A test that left a transaction open fails loudly here instead of hanging the run.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))

@@ -11,6 +11,9 @@ from conftest import Caller
 from flask import Flask
 from library import index_now, published
 
+# Every test here runs against each engine the run offers (see conftest.pytest_generate_tests).
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 SECRET_WORD = "zanzibarite"
 
 

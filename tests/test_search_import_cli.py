@@ -16,6 +16,9 @@ from incidents.models import Incident, LabelKind, Source, Status, TimelineEntry,
 from incidents.outbox.models import OUTBOX_TABLE
 from incidents.postmortems.models import ActionItem, ActionStatus, ContributingFactor, Postmortem, ReviewStatus
 
+# Every test here runs against each engine the run offers (see conftest.pytest_generate_tests).
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 IN_CET = """# Cluster ran out of IP addresses
 
 ## Summary

@@ -11,6 +11,9 @@ from conftest import Caller, declare, make_user, sign_in
 from flask import Flask
 from library import index_now, published
 
+# Every test here runs against each engine the run offers (see conftest.pytest_generate_tests).
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 
 @pytest.fixture
 def library(app: Flask, responder: Caller) -> dict[str, Any]:

@@ -10,6 +10,9 @@ from conftest import PASSWORD, Caller, declare, make_user, sign_in
 from flask import Flask
 from library import index_now, published
 
+# Every test here runs against each engine the run offers (see conftest.pytest_generate_tests).
+pytestmark = pytest.mark.usefixtures("search_backend")
+
 
 @pytest.fixture
 def earlier(app: Flask, responder: Caller, make_caller: Any) -> dict[str, Any]:

@@ -1,0 +1,387 @@
+"""Searching with PostgreSQL's full text (KINTSUGI_SEARCH_BACKEND=postgres): the engine for a scaled
+deployment, where every host shares one database and so one index.
+
+The documents live in `search_documents` (search/postgres_tables.py) with a weighted tsvector under a
+GIN index; a query is read as the Whoosh engine reads it (the same parser, stems and synonyms) and
+written as a tsquery. Ranking: for each word asked, ts_rank over the fields it may match (weighted
+A to D by field), times how rare the word is in the library (BM25's idf, from `search_lexemes`). In a
+large library, words in more than a quarter of the documents only rank what the rarer words found
+(a common-terms query), so that "the checkout service is slow" does not rank half the library. Writes
+take one advisory lock: one writer at a time, whichever host it runs on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from whoosh import query
+
+from .documents import SearchDocument
+from .engine import FACETS, Hit, Reader, SearchRequest, SearchResults
+from .postgres_rows import add_counts, counted_in, insert_rows, row_of
+from .postgres_text import (
+    DOCUMENTS,
+    RANK_WEIGHTS,
+    WORDS,
+    query_terms,
+    quoted,
+    ranked_groups,
+    tagged,
+    tsquery_of,
+)
+from .postgres_words import document_count, frequencies, known_words, near_words
+from .query import SPELLING_WORD_MAX, Synonyms, clean, is_expert, parser, with_synonyms
+from .reading import (
+    FACET_VALUES_SHOWN,
+    HIGHLIGHT_FIELDS,
+    WORD,
+    corrections,
+    highlights,
+    parsed,
+    telling_words,
+)
+from .whoosh_index import schema
+
+# The advisory lock every write takes (an arbitrary number, the same on every host).
+WRITE_LOCK = 0x6B696E7473
+WRITE_BATCH = 200
+# Words in more than this share of a library of COMMON_FROM documents or more only rank.
+COMMON_SHARE = 0.25
+COMMON_FROM = 1_000
+COORDINATION = 0.25
+# ts_rank's normalization: 1 divides a document's rank by 1 + the logarithm of its length.
+LENGTH_NORMALIZATION = 1
+SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")
+ARRAY_COLUMNS = {"service": "services", "team": "teams", "tag": "tags", "category": "categories"}
+VALUE_COLUMNS = {"severity": "severity", "year": "year", "type": "type"}
+HIT_COLUMNS = (
+    "key, type, incident_id, postmortem_id, title, summary, impact, factors, lessons, countermeasures, body, "
+    "services, severity, source_id, date, published_at"
+)
+
+
+class PostgresEngine:
+    """Full-text search in the shared database."""
+
+    def __init__(self, database: Callable[[], Engine], synonyms: Synonyms) -> None:
+        self.database = database
+        self.synonyms = synonyms
+        self._schema = schema()
+        self._parsers = {expert: parser(self._schema, expert=expert) for expert in (False, True)}
+
+    # Writing
+
+    def write(self, documents: Sequence[SearchDocument], removed_keys: Sequence[str]) -> None:
+        """Add or replace documents and remove keys, in one transaction."""
+        keys = [d.key for d in documents] + list(removed_keys)
+        if not keys:
+            return
+        with self.database().begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
+            old = connection.execute(
+                text("SELECT key, tsvector_to_array(lexemes) FROM search_documents WHERE key = ANY(:keys) FOR UPDATE"),
+                {"keys": keys},
+            ).all()
+            counts: Counter[str] = Counter()
+            for _key, lexemes in old:
+                counts.subtract(counted_in(lexemes))
+            rows = []
+            for document in documents:
+                row, counted = row_of(document)
+                rows.append(row)
+                counts.update(counted)
+            counts[DOCUMENTS] += len(documents) - len(old)
+            if removed_keys:
+                connection.execute(text("DELETE FROM search_documents WHERE key = ANY(:keys)"), {"keys": removed_keys})
+            insert_rows(connection, rows, replace_existing=True)
+            add_counts(connection, counts)
+
+    def rebuild(self, documents: Iterable[SearchDocument]) -> int:
+        """Every document anew in one transaction: searches see the old ones until it commits, and a
+        rebuild that stops halfway leaves them as they were."""
+        count = 0
+        counts: Counter[str] = Counter()
+        with self.database().begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
+            connection.execute(text("DELETE FROM search_documents"))
+            connection.execute(text("DELETE FROM search_lexemes"))
+            rows: list[dict[str, Any]] = []
+            for document in documents:
+                row, counted = row_of(document)
+                rows.append(row)
+                counts.update(counted)
+                count += 1
+                if len(rows) >= WRITE_BATCH:
+                    insert_rows(connection, rows, replace_existing=False)
+                    rows = []
+            insert_rows(connection, rows, replace_existing=False)
+            counts[DOCUMENTS] = count
+            add_counts(connection, counts)
+        return count
+
+    def digests(self) -> dict[str, str]:
+        """Every document's key and digest."""
+        with self.database().connect() as connection:
+            return {key: digest for key, digest in connection.execute(text("SELECT key, digest FROM search_documents"))}
+
+    # Searching
+
+    def search(self, request: SearchRequest, reader: Reader) -> SearchResults:
+        """A page of what the reader may see that matches."""
+        typed = clean(request.q)
+        with self.database().connect() as connection:
+            if not typed:
+                return self._run(connection, None, request, reader, read_as_words=False)
+            wanted, read_as_words = parsed(self._parsers, self._schema, typed)
+            expert = is_expert(typed)
+            suggestion, unknown = self._suggest(connection, typed, reader)
+            if suggestion is not None and not expert:
+                corrected = parsed(self._parsers, self._schema, suggestion)[0]
+                found = self._run(
+                    connection,
+                    with_synonyms(corrected, self.synonyms),
+                    request,
+                    reader,
+                    read_as_words=False,
+                    collapse=True,
+                )
+                return replace(found, suggestion=suggestion, fuzzy=True)
+            results = self._run(
+                connection,
+                with_synonyms(wanted, self.synonyms),
+                request,
+                reader,
+                read_as_words=read_as_words,
+                collapse=not expert,
+            )
+            if results.total or not unknown or expert:
+                return replace(results, suggestion=suggestion)
+            loose = self._fuzzy(connection, unknown)
+            if loose is None:
+                return results
+            found = self._run(
+                connection,
+                with_synonyms(loose, self.synonyms),
+                request,
+                reader,
+                read_as_words=read_as_words,
+                collapse=True,
+            )
+            return replace(found, fuzzy=found.total > 0)
+
+    def similar(
+        self, text_: str, services: Sequence[str], reader: Reader, *, exclude_key: str | None, limit: int
+    ) -> list[Hit]:
+        """Published post-mortems most like this text: its most telling words over the fields a
+        post-mortem says what happened in; a shared service counts too."""
+        with self.database().connect() as connection:
+            total = document_count(connection)
+            words = telling_words(text_, lambda stems: frequencies(connection, stems), total)
+            if not words and not services:
+                return []
+            terms: list[query.Query] = [query.Term(field, word) for word in words for field in SIMILAR_FIELDS]
+            terms += [query.Term("service", s.lower()) for s in services]
+            request = SearchRequest(q="", filters={"type": ("postmortem",)}, limit=limit)
+            found = self._run(
+                connection,
+                query.Or(terms),
+                request,
+                reader,
+                read_as_words=False,
+                exclude_key=exclude_key,
+                facets=False,
+                collapse=True,
+            )
+            return [replace(hit, highlights=()) for hit in found.hits]
+
+    def _run(
+        self,
+        connection: Connection,
+        wanted: query.Query | None,
+        request: SearchRequest,
+        reader: Reader,
+        *,
+        read_as_words: bool,
+        exclude_key: str | None = None,
+        facets: bool = True,
+        collapse: bool = False,
+    ) -> SearchResults:
+        where, params = _visible(reader, request.filters)
+        if exclude_key:
+            where.append("key <> :exclude")
+            params["exclude"] = exclude_key
+        score = "0.0"
+        tsquery = tsquery_of(wanted) if wanted is not None else None
+        if tsquery is not None and wanted is not None:
+            match, score = self._ranking(connection, wanted, tsquery, params, collapse=collapse)
+            where.append(f"lexemes @@ CAST(:{match} AS tsquery)")
+        order = "date DESC, key" if request.sort == "date" or tsquery is None else "score DESC, date DESC, key"
+        params.update(limit=request.limit, offset=(request.page - 1) * request.limit)
+        statement = f"""
+            WITH matched AS MATERIALIZED (
+                SELECT key, date, type, services, teams, tags, categories, severity, year, {score} AS score
+                FROM search_documents WHERE {" AND ".join(where) or "true"}
+            )
+            SELECT 'hit', key, NULL, score FROM (
+                SELECT key, score FROM matched ORDER BY {order} LIMIT :limit OFFSET :offset
+            ) page
+            UNION ALL SELECT 'total', NULL, NULL, count(*) FROM matched
+            {_facet_counts() if facets else ""}
+        """
+        page: list[tuple[str, float]] = []
+        total = 0
+        counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+        for kind, key, value, number in connection.execute(text(statement), params):
+            if kind == "hit":
+                page.append((key, float(number or 0.0)))
+            elif kind == "total":
+                total = int(number)
+            elif value not in (None, ""):
+                counted[kind].append((str(value), int(number)))
+        terms = query_terms(wanted) if wanted is not None else set()
+        return SearchResults(
+            total=total,
+            hits=tuple(_hits(connection, page, terms)),
+            facets={
+                name: sorted(pairs, key=lambda p: (-p[1], p[0]))[:FACET_VALUES_SHOWN] for name, pairs in counted.items()
+            },
+            read_as_words=read_as_words,
+        )
+
+    def _ranking(
+        self, connection: Connection, wanted: query.Query, tsquery: str, params: dict[str, Any], *, collapse: bool
+    ) -> tuple[str, str]:
+        """The parameter the match is bound to and the score expression: each word's ts_rank, times
+        its rarity. In a large library, a plain query's common words rank without matching."""
+        groups = ranked_groups(wanted)
+        stems = {key: key.split(" ") for key in groups}
+        counts = frequencies(connection, sorted({s for words in stems.values() for s in words}))
+        total = max(1, document_count(connection))
+        parts = []
+        matched = []
+        rare = []
+        for number, (key, lexemes) in enumerate(groups.items()):
+            df = max((counts.get(s, 0) for s in stems[key]), default=0)
+            idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+            params[f"g{number}"] = " | ".join(lexemes)
+            rank = f"ts_rank('{RANK_WEIGHTS}', lexemes, CAST(:g{number} AS tsquery), {LENGTH_NORMALIZATION})"
+            parts.append(f"{idf:.6f} * {rank}")
+            matched.append(f"(lexemes @@ CAST(:g{number} AS tsquery))::int")
+            if df <= COMMON_SHARE * total:
+                rare.extend(lexemes)
+        params["match"] = tsquery
+        if collapse and total >= COMMON_FROM and rare and len(rare) < sum(len(v) for v in groups.values()):
+            params["match"] = " | ".join(rare)
+        if not parts:
+            return "match", "0.0"
+        # A document that holds more of the words asked ranks higher (as Whoosh's OR group does).
+        coordination = f"(1 + {COORDINATION} * ({' + '.join(matched)}))" if len(parts) > 1 else "1"
+        return "match", f"({' + '.join(parts)}) * {coordination}"
+
+    def _suggest(self, connection: Connection, typed: str, reader: Reader) -> tuple[str | None, list[str]]:
+        """The query with unknown words replaced by the nearest known ones, offered only when every
+        word offered is in a document this reader may see; and the words the library does not know."""
+        candidates = [m.group(0).lower() for m in WORD.finditer(typed)]
+        known = known_words(connection, candidates, self.synonyms)
+
+        def correct(word: str) -> str | None:
+            if word in known:
+                return word
+            near = near_words(connection, word)
+            return near[0] if near else None
+
+        suggestion, replaced, unknown = corrections(typed, correct)
+        if suggestion is None:
+            return None, unknown
+        where, params = _visible(reader, {})
+        where.append("lexemes @@ CAST(:word AS tsquery)")
+        for word in replaced:
+            params["word"] = quoted(tagged(WORDS, word))
+            seen = connection.execute(
+                text(f"SELECT 1 FROM search_documents WHERE {' AND '.join(where)} LIMIT 1"), params
+            ).first()
+            if seen is None:
+                return None, unknown
+        return suggestion, unknown
+
+    def _fuzzy(self, connection: Connection, unknown: Sequence[str]) -> query.Query | None:
+        """Words of the library one edit from those typed (two for long words), as written."""
+        terms: list[query.Query] = []
+        for word in unknown:
+            if 4 <= len(word) <= SPELLING_WORD_MAX:
+                reach = 2 if len(word) >= 8 else 1
+                terms += [query.Term(WORDS, near) for near in near_words(connection, word, reach=reach, limit=8)]
+        return query.Or(terms) if terms else None
+
+
+def _visible(reader: Reader, filters: dict[str, tuple[str, ...]]) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions for what the reader may see, within the chosen facet values."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if not reader.is_admin:
+        where.append("(NOT restricted OR CAST(:reader AS bigint) = ANY(reader_ids))")
+        params["reader"] = reader.user_id
+    for name, values in filters.items():
+        if not values:
+            continue
+        if name in ARRAY_COLUMNS:
+            where.append(f"{ARRAY_COLUMNS[name]} && CAST(:f_{name} AS text[])")
+            params[f"f_{name}"] = [v.lower() for v in values]
+        elif name in VALUE_COLUMNS:
+            where.append(f"{VALUE_COLUMNS[name]} = ANY(CAST(:f_{name} AS text[]))")
+            params[f"f_{name}"] = list(values)
+    return where, params
+
+
+def _facet_counts() -> str:
+    """The facet counts of what matched, as rows (facet, value, count)."""
+    parts = []
+    for name in FACETS:
+        if name in ARRAY_COLUMNS:
+            column = ARRAY_COLUMNS[name]
+            parts.append(
+                f"SELECT '{name}', NULL, value, count(*) FROM matched, unnest({column}) AS value GROUP BY value"
+            )
+        else:
+            column = VALUE_COLUMNS[name]
+            parts.append(f"SELECT '{name}', NULL, {column}, count(*) FROM matched GROUP BY {column}")
+    return "".join(f" UNION ALL {p}" for p in parts)
+
+
+def _hits(connection: Connection, page: list[tuple[str, float]], terms: set[str]) -> list[Hit]:
+    """The page's hits, with their highlighted fragments."""
+    if not page:
+        return []
+    rows = {
+        row.key: row
+        for row in connection.execute(
+            text(f"SELECT {HIT_COLUMNS} FROM search_documents WHERE key = ANY(:keys)"), {"keys": [k for k, _ in page]}
+        )
+    }
+    found = []
+    for key, score in page:
+        row = rows.get(key)
+        if row is None:
+            continue
+        texts = {field: getattr(row, field) for field in HIGHLIGHT_FIELDS}
+        found.append(
+            Hit(
+                type=row.type,
+                incident_id=int(row.incident_id),
+                postmortem_id=row.postmortem_id,
+                title=row.title,
+                score=score,
+                highlights=highlights(texts, terms),
+                published_at=row.published_at,
+                services=tuple(row.services),
+                severity=row.severity,
+                source_id=row.source_id,
+                date=row.date,
+            )
+        )
+    return found
