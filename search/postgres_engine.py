@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+import nh3
 from sqlalchemy import Connection, Engine, text
 from whoosh import query
 
@@ -31,17 +32,17 @@ from .postgres_text import (
     query_terms,
     quoted,
     ranked_groups,
-    tagged,
     tsquery_of,
+    unweighted,
 )
 from .postgres_words import document_count, frequencies, known_words, near_words
 from .query import SPELLING_WORD_MAX, Synonyms, clean, is_expert, parser, with_synonyms
 from .reading import (
     FACET_VALUES_SHOWN,
     HIGHLIGHT_FIELDS,
+    HIGHLIGHTS_SHOWN,
     WORD,
     corrections,
-    highlights,
     parsed,
     telling_words,
 )
@@ -50,15 +51,20 @@ from .whoosh_index import schema
 # The advisory lock every write takes (an arbitrary number, the same on every host).
 WRITE_LOCK = 0x6B696E7473
 WRITE_BATCH = 200
-# Words in more than this share of a library of COMMON_FROM documents or more only rank.
-COMMON_SHARE = 0.25
-COMMON_FROM = 1_000
-COORDINATION = 0.25
+# A plain query ranks at most about this many documents in a large library: those with its rarer words.
+CANDIDATES = 1_000
+COORDINATION = 0.1
 # ts_rank's normalization: 1 divides a document's rank by 1 + the logarithm of its length.
 LENGTH_NORMALIZATION = 1
 SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")
 ARRAY_COLUMNS = {"service": "services", "team": "teams", "tag": "tags", "category": "categories"}
 VALUE_COLUMNS = {"severity": "severity", "year": "year", "type": "type"}
+# A field's fragment: its text escaped for HTML, the query's stems marked (none asked: no fragment).
+HEADLINE = (
+    "CASE WHEN :marked = '' THEN NULL ELSE ts_headline('english', "
+    "replace(replace(replace({field}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), CAST(:marked AS tsquery), "
+    "'StartSel=<mark>, StopSel=</mark>, MaxFragments=1, MaxWords=35, MinWords=15, FragmentDelimiter=\" … \"') END"
+)
 HIT_COLUMNS = (
     "key, type, incident_id, postmortem_id, title, summary, impact, factors, lessons, countermeasures, body, "
     "services, severity, source_id, date, published_at"
@@ -84,12 +90,14 @@ class PostgresEngine:
         with self.database().begin() as connection:
             connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": WRITE_LOCK})
             old = connection.execute(
-                text("SELECT key, tsvector_to_array(lexemes) FROM search_documents WHERE key = ANY(:keys) FOR UPDATE"),
+                text(
+                    "SELECT tsvector_to_array(lexemes), words FROM search_documents WHERE key = ANY(:keys) FOR UPDATE"
+                ),
                 {"keys": keys},
             ).all()
             counts: Counter[str] = Counter()
-            for _key, lexemes in old:
-                counts.subtract(counted_in(lexemes))
+            for lexemes, words in old:
+                counts.subtract(counted_in(lexemes, words))
             rows = []
             for document in documents:
                 row, counted = row_of(document)
@@ -215,21 +223,27 @@ class PostgresEngine:
         if exclude_key:
             where.append("key <> :exclude")
             params["exclude"] = exclude_key
-        score = "0.0"
-        tsquery = tsquery_of(wanted) if wanted is not None else None
-        if tsquery is not None and wanted is not None:
-            match, score = self._ranking(connection, wanted, tsquery, params, collapse=collapse)
-            where.append(f"lexemes @@ CAST(:{match} AS tsquery)")
-        order = "date DESC, key" if request.sort == "date" or tsquery is None else "score DESC, date DESC, key"
-        params.update(limit=request.limit, offset=(request.page - 1) * request.limit)
+        loose = tsquery_of(wanted, weighted=False) if wanted is not None else None
+        scoring: Scoring | None = None
+        if wanted is not None and loose is not None:
+            params["match"] = loose
+            where.append("lexemes @@ CAST(:match AS tsquery)")
+            exact = tsquery_of(wanted)
+            if exact != loose:  # a field's words asked for: read the documents found to check
+                params["exact"] = exact
+                where.append("lexemes @@ CAST(:exact AS tsquery)")
+            if request.sort != "date":
+                scoring = self._ranking(connection, wanted, params, collapse=collapse)
+        params.update(limit=request.limit, offset=(request.page - 1) * request.limit, want=request.page * request.limit)
+        condition = " AND ".join(where) or "true"
+        # Counting and faceting read no document's lexemes: GIN answers the match from the index alone.
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
         statement = f"""
             WITH matched AS MATERIALIZED (
-                SELECT key, date, type, services, teams, tags, categories, severity, year, {score} AS score
-                FROM search_documents WHERE {" AND ".join(where) or "true"}
-            )
-            SELECT 'hit', key, NULL, score FROM (
-                SELECT key, score FROM matched ORDER BY {order} LIMIT :limit OFFSET :offset
-            ) page
+                SELECT key, date, type, services, teams, tags, categories, severity, year
+                FROM search_documents WHERE {condition}
+            ){_ranked(condition, scoring) if scoring else ""}
+            SELECT 'hit', key, NULL, score FROM ({_page(scoring is not None)}) page
             UNION ALL SELECT 'total', NULL, NULL, count(*) FROM matched
             {_facet_counts() if facets else ""}
         """
@@ -254,34 +268,37 @@ class PostgresEngine:
         )
 
     def _ranking(
-        self, connection: Connection, wanted: query.Query, tsquery: str, params: dict[str, Any], *, collapse: bool
-    ) -> tuple[str, str]:
-        """The parameter the match is bound to and the score expression: each word's ts_rank, times
-        its rarity. In a large library, a plain query's common words rank without matching."""
+        self, connection: Connection, wanted: query.Query, params: dict[str, Any], *, collapse: bool
+    ) -> Scoring | None:
+        """The score of a document: each word's ts_rank (over its lexemes, `v`) times its rarity, more
+        for holding more of the words. Sets the candidates ranked: every match, or in a large library, for
+        a plain query, those holding its rarer words."""
         groups = ranked_groups(wanted)
+        params["candidates"] = params["match"]
+        if not groups:
+            return None
         stems = {key: key.split(" ") for key in groups}
         counts = frequencies(connection, sorted({s for words in stems.values() for s in words}))
         total = max(1, document_count(connection))
+        ranks = []
         parts = []
-        matched = []
-        rare = []
-        for number, (key, lexemes) in enumerate(groups.items()):
+        held = []
+        rarity = []
+        for number, (key, written) in enumerate(groups.items()):
             df = max((counts.get(s, 0) for s in stems[key]), default=0)
             idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            params[f"g{number}"] = " | ".join(lexemes)
-            rank = f"ts_rank('{RANK_WEIGHTS}', lexemes, CAST(:g{number} AS tsquery), {LENGTH_NORMALIZATION})"
-            parts.append(f"{idf:.6f} * {rank}")
-            matched.append(f"(lexemes @@ CAST(:g{number} AS tsquery))::int")
-            if df <= COMMON_SHARE * total:
-                rare.extend(lexemes)
-        params["match"] = tsquery
-        if collapse and total >= COMMON_FROM and rare and len(rare) < sum(len(v) for v in groups.values()):
-            params["match"] = " | ".join(rare)
-        if not parts:
-            return "match", "0.0"
+            params[f"g{number}"] = written
+            ranks.append(
+                f"ts_rank('{RANK_WEIGHTS}', v, CAST(:g{number} AS tsquery), {LENGTH_NORMALIZATION}) AS r{number}"
+            )
+            parts.append(f"{idf:.6f} * r{number}")
+            held.append(f"(r{number} > 0)::int")
+            rarity.append((df, written))
+        if collapse:
+            params["candidates"] = candidates(rarity, total) or params["match"]
         # A document that holds more of the words asked ranks higher (as Whoosh's OR group does).
-        coordination = f"(1 + {COORDINATION} * ({' + '.join(matched)}))" if len(parts) > 1 else "1"
-        return "match", f"({' + '.join(parts)}) * {coordination}"
+        coordination = f"(1 + {COORDINATION} * ({' + '.join(held)}))" if len(parts) > 1 else "1"
+        return Scoring(ranks=", ".join(ranks), score=f"({' + '.join(parts)}) * {coordination}")
 
     def _suggest(self, connection: Connection, typed: str, reader: Reader) -> tuple[str | None, list[str]]:
         """The query with unknown words replaced by the nearest known ones, offered only when every
@@ -301,7 +318,7 @@ class PostgresEngine:
         where, params = _visible(reader, {})
         where.append("lexemes @@ CAST(:word AS tsquery)")
         for word in replaced:
-            params["word"] = quoted(tagged(WORDS, word))
+            params["word"] = tsquery_of(query.Term(WORDS, word))
             seen = connection.execute(
                 text(f"SELECT 1 FROM search_documents WHERE {' AND '.join(where)} LIMIT 1"), params
             ).first()
@@ -338,6 +355,65 @@ def _visible(reader: Reader, filters: dict[str, tuple[str, ...]]) -> tuple[list[
     return where, params
 
 
+def candidates(rarity: list[tuple[int, str]], total: int) -> str | None:
+    """The documents worth ranking for a plain query whose words (with the number of documents holding
+    each) would match more than CANDIDATES: those holding its rarest words, or when even the rarest is
+    common, those holding the rarest together. None: rank every match."""
+    if sum(df for df, _ in rarity) <= CANDIDATES:
+        return None
+    ordered = sorted(rarity)
+    chosen = [ordered[0]]
+    for df, written in ordered[1:]:
+        if sum(d for d, _ in chosen) + df > CANDIDATES:
+            break
+        chosen.append((df, written))
+    if sum(d for d, _ in chosen) <= CANDIDATES:
+        return " | ".join(f"({unweighted(written)})" for _, written in chosen)
+    together = [ordered[0]]
+    expected = float(ordered[0][0])
+    for df, written in ordered[1:]:
+        if expected <= CANDIDATES:
+            break
+        together.append((df, written))
+        expected *= df / total
+    return " & ".join(f"({unweighted(written)})" for _, written in together)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How candidates are ranked: each word's rank (columns r0, r1, … over the lexemes `v`), and the
+    score made of them."""
+
+    ranks: str
+    score: str
+
+
+def _ranked(condition: str, scoring: Scoring) -> str:
+    """The candidates ranked, best first, as many as the pages up to the one asked hold; each
+    document's lexemes read once (`v`), not once for each word."""
+    return f""",
+            ranked AS (
+                SELECT key, date, {scoring.score} AS score FROM (
+                    SELECT d.key, d.date, {scoring.ranks}
+                    FROM search_documents d CROSS JOIN LATERAL (SELECT d.lexemes || ''::tsvector AS v OFFSET 0) read
+                    WHERE {condition} AND d.lexemes @@ CAST(:candidates AS tsquery)
+                ) ranks
+                ORDER BY score DESC, date DESC, key LIMIT :want
+            )"""
+
+
+def _page(ranked: bool) -> str:
+    """The page asked: the ranked candidates first, then the other matches, newest first."""
+    if not ranked:
+        return "SELECT key, 0.0 AS score FROM matched ORDER BY date DESC, key LIMIT :limit OFFSET :offset"
+    return """
+        SELECT key, score FROM (
+            SELECT key, score, 0 AS tier, date FROM ranked
+            UNION ALL
+            SELECT m.key, 0.0, 1, m.date FROM matched m WHERE NOT EXISTS (SELECT 1 FROM ranked r WHERE r.key = m.key)
+        ) ordered ORDER BY tier, score DESC, date DESC, key LIMIT :limit OFFSET :offset"""
+
+
 def _facet_counts() -> str:
     """The facet counts of what matched, as rows (facet, value, count)."""
     parts = []
@@ -354,13 +430,16 @@ def _facet_counts() -> str:
 
 
 def _hits(connection: Connection, page: list[tuple[str, float]], terms: set[str]) -> list[Hit]:
-    """The page's hits, with their highlighted fragments."""
+    """The page's hits, with fragments of their fields where the query's words are marked (ts_headline
+    over the text HTML-escaped, so that only its <mark> tags are markup)."""
     if not page:
         return []
+    fragments = ", ".join(f"{HEADLINE.format(field=field)} AS hl_{field}" for field in HIGHLIGHT_FIELDS)
+    params = {"keys": [k for k, _ in page], "marked": " | ".join(quoted(t) for t in sorted(terms)) or ""}
     rows = {
         row.key: row
         for row in connection.execute(
-            text(f"SELECT {HIT_COLUMNS} FROM search_documents WHERE key = ANY(:keys)"), {"keys": [k for k, _ in page]}
+            text(f"SELECT {HIT_COLUMNS}, {fragments} FROM search_documents WHERE key = ANY(:keys)"), params
         )
     }
     found = []
@@ -368,7 +447,8 @@ def _hits(connection: Connection, page: list[tuple[str, float]], terms: set[str]
         row = rows.get(key)
         if row is None:
             continue
-        texts = {field: getattr(row, field) for field in HIGHLIGHT_FIELDS}
+        marked = [getattr(row, f"hl_{field}") or "" for field in HIGHLIGHT_FIELDS]
+        shown = [nh3.clean(f, tags={"mark"}, attributes={}) for f in marked if "<mark>" in f][:HIGHLIGHTS_SHOWN]
         found.append(
             Hit(
                 type=row.type,
@@ -376,7 +456,7 @@ def _hits(connection: Connection, page: list[tuple[str, float]], terms: set[str]
                 postmortem_id=row.postmortem_id,
                 title=row.title,
                 score=score,
-                highlights=highlights(texts, terms),
+                highlights=tuple(shown),
                 published_at=row.published_at,
                 services=tuple(row.services),
                 severity=row.severity,

@@ -13,9 +13,6 @@ from sqlalchemy.types import BigInteger, Text
 from .documents import SearchDocument
 from .postgres_text import STEM, WORDS, keyword_values, tagged, vector_of
 
-# Lexemes of these fields are exact values, not stems of words.
-KEYWORD_FIELDS = ("service", "team", "tag", "category", "severity", "year", "type")
-
 
 def row_of(document: SearchDocument) -> tuple[dict[str, Any], Counter[str]]:
     """A document as a row, and the lexeme counts it adds."""
@@ -46,6 +43,7 @@ def row_of(document: SearchDocument) -> tuple[dict[str, Any], Counter[str]]:
         "source_id": _plain(document.source_id) if document.source_id is not None else None,
         "digest": document.digest,
         "lexemes": vector,
+        "words": sorted(words),
     }
     counted = Counter(tagged(STEM, s) for s in stems)
     counted.update(tagged(WORDS, w) for w in words)
@@ -57,16 +55,10 @@ def _plain(value: str) -> str:
     return value.replace("\x00", "")
 
 
-def counted_in(lexemes: Sequence[str]) -> Counter[str]:
-    """The lexeme counts a stored document added: its stems and its words as written."""
-    stems: set[str] = set()
-    words: set[str] = set()
-    for lexeme in lexemes:
-        field, _, word = lexeme.partition("/")
-        if field == WORDS:
-            words.add(word)
-        elif field not in KEYWORD_FIELDS:
-            stems.add(word)
+def counted_in(lexemes: Sequence[str], words: Sequence[str]) -> Counter[str]:
+    """The lexeme counts a stored document added: its stems (lexemes not tagged with a facet) and its
+    words as written."""
+    stems = {lexeme for lexeme in lexemes if "/" not in lexeme}
     counted = Counter(tagged(STEM, s) for s in stems)
     counted.update(tagged(WORDS, w) for w in words)
     return counted
@@ -75,10 +67,10 @@ def counted_in(lexemes: Sequence[str]) -> Counter[str]:
 INSERT = """
     INSERT INTO search_documents (key, type, incident_id, postmortem_id, title, summary, impact, factors, lessons,
         countermeasures, body, services, teams, tags, categories, severity, year, date, published_at, restricted,
-        reader_ids, source_id, digest, lexemes)
+        reader_ids, source_id, digest, lexemes, words)
     VALUES (:key, :type, :incident_id, :postmortem_id, :title, :summary, :impact, :factors, :lessons,
         :countermeasures, :body, :services, :teams, :tags, :categories, :severity, :year, :date, :published_at,
-        :restricted, :reader_ids, :source_id, :digest, CAST(:lexemes AS tsvector))
+        :restricted, :reader_ids, :source_id, :digest, CAST(:lexemes AS tsvector), :words)
 """
 REPLACING = """
     ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, incident_id = EXCLUDED.incident_id,
@@ -88,7 +80,8 @@ REPLACING = """
         teams = EXCLUDED.teams, tags = EXCLUDED.tags, categories = EXCLUDED.categories,
         severity = EXCLUDED.severity, year = EXCLUDED.year, date = EXCLUDED.date,
         published_at = EXCLUDED.published_at, restricted = EXCLUDED.restricted, reader_ids = EXCLUDED.reader_ids,
-        source_id = EXCLUDED.source_id, digest = EXCLUDED.digest, lexemes = EXCLUDED.lexemes
+        source_id = EXCLUDED.source_id, digest = EXCLUDED.digest, lexemes = EXCLUDED.lexemes,
+        words = EXCLUDED.words
 """
 
 
@@ -96,7 +89,7 @@ def insert_rows(connection: Connection, rows: list[dict[str, Any]], *, replace_e
     if not rows:
         return
     statement = text(INSERT + (REPLACING if replace_existing else "")).bindparams(
-        *(bindparam(name, type_=ARRAY(Text)) for name in ("services", "teams", "tags", "categories")),
+        *(bindparam(name, type_=ARRAY(Text)) for name in ("services", "teams", "tags", "categories", "words")),
         bindparam("reader_ids", type_=ARRAY(BigInteger)),
     )
     connection.execute(statement, rows)

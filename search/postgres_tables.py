@@ -2,9 +2,10 @@
 their own: they exist only on PostgreSQL (migration 0012), beside the domain's tables, never in them.
 
 `search_documents` holds one row a document: what a hit shows, the facets and access columns, and a
-weighted `tsvector` of field-tagged lexemes ("title/connect", "service/checkout", "words/connection")
-indexed with GIN. `search_lexemes` counts the documents holding each stem ("stem/…", for ranking by
-rarity) and each word as written ("words/…", the dictionary of "did you mean", trigram-indexed).
+`tsvector` of its stems, weighted by the field they are in, and its keyword values tagged with their
+facet ("service/checkout"), indexed with GIN. `search_lexemes` counts the documents holding each stem
+("stem/…", for ranking by rarity) and each word as written ("words/…", the dictionary of "did you
+mean", trigram-indexed).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ documents = Table(
     Column("source_id", Text),
     Column("digest", Text, nullable=False),
     Column("lexemes", TSVECTOR, nullable=False),
+    # Its words as written, to take them out of the counts when it changes.
+    Column("words", ARRAY(Text), nullable=False),
     Index("ix_search_documents_lexemes", "lexemes", postgresql_using="gin"),
     Index("ix_search_documents_date", "date"),
 )

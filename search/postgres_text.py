@@ -9,6 +9,8 @@ weight (A to D) is how much a match in that field counts when ranking.
 
 from __future__ import annotations
 
+import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -18,27 +20,34 @@ from .documents import SearchDocument
 from .query import TEXT_FIELDS, analyzer
 from .whoosh_index import analyzer_unstemmed
 
-# How much a match counts, by weight: ts_rank's array is {D, C, B, A}.
-RANK_WEIGHTS = "{0.05, 0.35, 0.5, 1.0}"
+# A lexeme is a stem, with its positions weighted by the field they are in; an expert's `title:`
+# query asks for weight A, `body:` for D. The weights say how much a match counts when ranking:
+# ts_rank's array is {D, C, B, A}.
+RANK_WEIGHTS = "{0.3, 0.45, 0.8, 0.7}"
 FIELD_WEIGHTS = {
     "title": "A",
-    "factors": "A",
-    "summary": "A",
-    "impact": "B",
-    "countermeasures": "B",
-    "alerts": "B",
-    "service": "B",
-    "tag": "B",
+    "factors": "B",
+    "summary": "B",
+    "impact": "C",
+    "countermeasures": "C",
     "lessons": "C",
-    "body": "C",
+    "alerts": "C",
     "labels": "C",
-    "team": "C",
-    "category": "D",
-    "severity": "D",
-    "type": "D",
-    "year": "D",
+    "body": "D",
 }
-# The document's words as written (the dictionary of "did you mean"), and its stems (for rarity).
+EVERY_WEIGHT = frozenset("ABCD")
+# The fields a review's conclusions are in also keep their words tagged ("factors/connect"): a word
+# found there counts on top of its other places, as in BM25F, and `factors:` asks for exactly them.
+TAGGED_FIELDS = ("title", "factors", "summary")
+# The weights of the other fields: a word asked of all of them is asked of the whole document (a word
+# of a tagged field is in the document's plain lexemes too).
+UNTAGGED = frozenset(weight for field, weight in FIELD_WEIGHTS.items() if field not in TAGGED_FIELDS)
+# Keyword values are whole lexemes tagged with their facet ("service/checkout"), found exactly.
+KEYWORD_WEIGHTS = {"service": "B", "tag": "B", "team": "C", "category": "D", "severity": "D", "type": "D", "year": "D"}
+# Positions of one field start this far after the last of the previous one, so that a phrase never
+# runs from one field into the next.
+FIELD_GAP = 20
+# Lexeme counts kept in search_lexemes: stems (for rarity), words as written (for spelling).
 WORDS = "words"
 STEM = "stem"
 DOCUMENTS = "#documents"
@@ -48,6 +57,24 @@ LEXEME_BYTES = 2_000
 POSITION_MAX = 16_383
 POSITIONS_KEPT = 256
 VECTOR_BYTES = 900_000
+
+
+class _Analyzers(threading.local):
+    """This thread's analyzers, kept: a stemmer remembers the words it stemmed (a new one knows none)."""
+
+    def __init__(self) -> None:
+        self.stemmed = analyzer()
+        self.written = analyzer_unstemmed()
+
+
+_kept: _Analyzers | None = None
+
+
+def _analyzers() -> _Analyzers:
+    global _kept
+    if _kept is None:
+        _kept = _Analyzers()
+    return _kept
 
 
 def quoted(lexeme: str) -> str:
@@ -82,99 +109,153 @@ def text_of(document: SearchDocument, field: str) -> str:
 
 def vector_of(document: SearchDocument) -> tuple[str, set[str], set[str]]:
     """The document's tsvector literal, its stems and its words as written."""
-    positions: dict[str, list[int]] = defaultdict(list)
-    weights: dict[str, str] = {}
-    stems: set[str] = set()
-    words: set[str] = set()
-    analyze = analyzer()
-    for field in TEXT_FIELDS:
-        text = text_of(document, field)
-        for token in analyze(text, positions=True):
-            lexeme = tagged(field, token.text)
-            positions[lexeme].append(min(token.pos + 1, POSITION_MAX))
-            weights[lexeme] = FIELD_WEIGHTS.get(field, "D")
-            stems.add(token.text)
-    words.update(_written_words(document))
+    positions: dict[str, dict[int, str]] = defaultdict(dict)
+    analyze = _analyzers().stemmed
+    start = 0
+    for field in sorted(TEXT_FIELDS, key=lambda f: f == "body"):  # the long body last
+        last = start
+        for token in analyze(text_of(document, field), positions=True):
+            last = min(start + token.pos + 1, POSITION_MAX)
+            positions[token.text].setdefault(last, FIELD_WEIGHTS[field])
+            if field in TAGGED_FIELDS:
+                positions[tagged(field, token.text)].setdefault(last, FIELD_WEIGHTS[field])
+        start = last + FIELD_GAP
+    stems = {lexeme for lexeme in positions if "/" not in lexeme}
     for field, values in keyword_values(document).items():
         for value in values:
             if value:
-                lexeme = tagged(field, value)
-                positions[lexeme].append(1)
-                weights[lexeme] = FIELD_WEIGHTS[field]
+                positions[tagged(field, value)].setdefault(1, KEYWORD_WEIGHTS[field])
     entries: list[str] = []
     size = 0
     for lexeme, found in positions.items():
         size += len(lexeme.encode("utf-8"))
         if len(lexeme.encode("utf-8")) > LEXEME_BYTES or size > VECTOR_BYTES:
             continue
-        kept = sorted(set(found))[:POSITIONS_KEPT]
-        weight = weights[lexeme]
-        entries.append(quoted(lexeme) + ":" + ",".join(f"{p}{weight}" for p in kept))
-    for word in words:
-        lexeme = tagged(WORDS, word)
-        size += len(lexeme.encode("utf-8"))
-        if len(lexeme.encode("utf-8")) <= LEXEME_BYTES and size <= VECTOR_BYTES:
-            entries.append(quoted(lexeme))
-    return " ".join(entries), stems, words
+        kept = sorted(found.items())[:POSITIONS_KEPT]
+        entries.append(quoted(lexeme) + ":" + ",".join(f"{p}{weight}" for p, weight in kept))
+    return " ".join(entries), stems, set(_written_words(document))
 
 
 def _written_words(document: SearchDocument) -> Iterator[str]:
     """Every word of the text fields in lower case, as written (not stemmed)."""
-    analyze = analyzer_unstemmed()
+    analyze = _analyzers().written
     for field in TEXT_FIELDS:
         for token in analyze(text_of(document, field)):
             yield token.text
 
 
-def tsquery_of(node: query.Query) -> str | None:
-    """The query as a tsquery literal; None when it matches everything (no words)."""
+def unweighted(written: str) -> str:
+    """A tsquery without its weights: what GIN answers without reading the documents."""
+    return re.sub(r"':[ABCD]+", "'", written)
+
+
+def tsquery_of(node: query.Query, *, weighted: bool = True) -> str | None:
+    """The query as a tsquery literal; None when it matches everything (no words). Unweighted, a field's
+    words are found in any field: what GIN answers from the index alone, never reading a document."""
     if isinstance(node, query.Every):
         return None
-    written = _written(node)
-    return written if written is not None else "''"
+    written = _written(node, weighted)
+    return written if written is not None else ""
 
 
-def _written(node: query.Query) -> str | None:
+Operand = tuple[str, frozenset[str]]
+
+
+def _operand(field: str, text: str) -> Operand | None:
+    """A word of a field as a lexeme and the weights it may have there."""
+    if field in TAGGED_FIELDS:
+        return tagged(field, text), EVERY_WEIGHT
+    if field in FIELD_WEIGHTS:
+        return text, frozenset(FIELD_WEIGHTS[field])
+    if field == WORDS:
+        stems = [t.text for t in _analyzers().stemmed(text)]
+        return (stems[0], EVERY_WEIGHT) if stems else None
+    if field in KEYWORD_WEIGHTS:
+        return tagged(field, text), EVERY_WEIGHT
+    return None
+
+
+def _rendered(operand: Operand, weighted: bool) -> str:
+    lexeme, weights = operand
+    if not weighted or weights == EVERY_WEIGHT:
+        return quoted(lexeme)
+    return quoted(lexeme) + ":" + "".join(sorted(weights))
+
+
+def _merged(terms: Iterable[query.Term], weighted: bool, *, whole: bool = True) -> list[str]:
+    """Terms ORed, one lexeme each with the union of their weights (a word asked of every text field
+    is the plain lexeme)."""
+    weights: dict[str, frozenset[str]] = {}
+    for term in terms:
+        operand = _operand(term.fieldname, str(term.text))
+        if operand is not None:
+            weights[operand[0]] = weights.get(operand[0], frozenset()) | operand[1]
+    return [
+        _rendered((lexeme, EVERY_WEIGHT if whole and found >= UNTAGGED else found), weighted)
+        for lexeme, found in weights.items()
+    ]
+
+
+def _flattened(node: query.Or, terms: list[query.Term], others: list[query.Query]) -> None:
+    """The terms of nested ORs (a word's fields, and its synonyms in each), and what else they hold."""
+    for child in node.subqueries:
+        if isinstance(child, query.Or):
+            _flattened(child, terms, others)
+        elif isinstance(child, query.Term):
+            terms.append(child)
+        else:
+            others.append(child)
+
+
+def _written(node: query.Query, weighted: bool) -> str | None:
     """A node as tsquery text; None for a node that asks nothing (it drops out of its parent)."""
     if isinstance(node, query.Term):
-        return quoted(tagged(node.fieldname, str(node.text)))
+        written = _merged([node], weighted)
+        return written[0] if written else None
     if isinstance(node, query.Phrase):
-        words = [quoted(tagged(node.fieldname, str(w))) for w in node.words]
-        return "(" + " <-> ".join(words) + ")" if words else None
+        operands = [_operand(node.fieldname, str(w)) for w in node.words]
+        if not operands or None in operands:
+            return None
+        return "(" + " <-> ".join(_rendered(o, weighted) for o in operands if o is not None) + ")"
     if isinstance(node, query.Not):
-        inner = _written(node.query)
+        inner = _written(node.query, weighted)
         return f"!({inner})" if inner else None
     if isinstance(node, query.AndNot):
-        positive, negative = _written(node.a), _written(node.b)
+        positive, negative = _written(node.a, weighted), _written(node.b, weighted)
         if positive is None:
             return None
         return f"({positive}) & !({negative})" if negative else positive
     if isinstance(node, query.AndMaybe):
-        return _written(node.a)
-    if isinstance(node, (query.And, query.Or)):
-        parts = [p for p in (_written(child) for child in node.subqueries) if p]
-        if not parts:
-            return None
-        joiner = " & " if isinstance(node, query.And) else " | "
-        return "(" + joiner.join(parts) + ")"
-    if isinstance(node, query.Every):
-        return None
+        return _written(node.a, weighted)
+    if isinstance(node, query.Or):
+        terms: list[query.Term] = []
+        others: list[query.Query] = []
+        _flattened(node, terms, others)
+        parts = _merged(terms, weighted) + [p for p in (_written(o, weighted) for o in others) if p]
+        return "(" + " | ".join(parts) + ")" if parts else None
+    if isinstance(node, query.And):
+        parts = [p for p in (_written(child, weighted) for child in node.subqueries) if p]
+        return "(" + " & ".join(parts) + ")" if parts else None
     return None
 
 
-def ranked_groups(node: query.Query) -> dict[str, list[str]]:
-    """The query's asked-for words (not those under NOT), grouped by stem: each group is ranked by how
-    rare its stem is, as a tsquery ORing its lexemes across fields."""
-    groups: dict[str, list[str]] = defaultdict(list)
+def ranked_groups(node: query.Query) -> dict[str, str]:
+    """The query's asked-for words (not those under NOT), grouped by stem, each as a tsquery of its
+    lexemes: each group is ranked by how rare its stem is."""
+    terms: dict[str, list[query.Term]] = defaultdict(list)
+    phrases: dict[str, list[str]] = defaultdict(list)
     for leaf in _positive_leaves(node):
-        written = _written(leaf)
-        if written is None:
-            continue
-        words = leaf.words if isinstance(leaf, query.Phrase) else [leaf.text]
-        key = " ".join(_stem(str(w)) for w in words)
-        if written not in groups[key]:
-            groups[key].append(written)
-    return dict(groups)
+        if isinstance(leaf, query.Phrase):
+            phrase = _written(leaf, True)
+            if phrase is not None:
+                phrases[" ".join(_stem(leaf.fieldname, w) for w in leaf.words)].append(phrase)
+        else:
+            terms[_stem(leaf.fieldname, leaf.text)].append(leaf)
+    # Ranked, a word's plain lexeme counts only where no tagged lexeme counts it already.
+    groups = {key: _merged(found, True, whole=False) for key, found in terms.items()}
+    for key, written in phrases.items():
+        groups.setdefault(key, []).extend(dict.fromkeys(written))
+    return {key: " | ".join(parts) for key, parts in groups.items() if parts}
 
 
 def _positive_leaves(node: query.Query) -> Iterator[query.Query]:
@@ -195,9 +276,13 @@ def _positive_leaves(node: query.Query) -> Iterator[query.Query]:
             yield from _positive_leaves(child)
 
 
-def _stem(word: str) -> str:
-    stems = [t.text for t in analyzer()(word)]
-    return stems[0] if stems else word.lower()
+def _stem(field: str, word: object) -> str:
+    """A word of a query term as a stem: text fields hold stems already, keyword and written words
+    are analyzed."""
+    if field in FIELD_WEIGHTS:
+        return str(word)
+    stems = [t.text for t in _analyzers().stemmed(str(word))]
+    return stems[0] if stems else str(word).lower()
 
 
 def query_terms(node: query.Query) -> set[str]:
@@ -206,5 +291,5 @@ def query_terms(node: query.Query) -> set[str]:
     for leaf in _positive_leaves(node):
         if leaf.fieldname in TEXT_FIELDS or leaf.fieldname == WORDS:
             words: Iterable[object] = leaf.words if isinstance(leaf, query.Phrase) else [leaf.text]
-            found.update(_stem(str(w)) for w in words)
+            found.update(_stem(leaf.fieldname, w) for w in words)
     return found

@@ -234,3 +234,18 @@ def test_the_search_page_answers_the_box_in_every_header(app: Flask, library: di
     assert "Did you mean" in typo and "certificate" in typo
     for odd in ("limit=0", "page=-1", "sort=x", "q=" + "%22" * 10, "nosuch=1"):
         assert browser.get(f"/search?{odd}").status_code == 200, odd
+
+
+def test_a_highlight_shows_the_text_as_written_and_only_its_marks_as_markup(app: Flask, responder: Caller) -> None:
+    published(
+        responder,
+        title="Template rendered raw markup",
+        summary='The banner showed <b>bold</b> & <script>alert("x")</script> beside the zeppelin notice.',
+        services=["web"],
+        factors=[],
+    )
+    index_now(app)
+    (hit,) = search(responder, q="zeppelin")["hits"]
+    shown = " ".join(hit["highlights"])
+    assert "<mark>zeppelin</mark>" in shown
+    assert "&lt;script&gt;" in shown and "<script" not in shown and "<b>" not in shown
