@@ -1,4 +1,5 @@
-"""The org-wide library: search every incident and post-mortem, find similar ones, import old ones.
+"""The org-wide library: search every incident and post-mortem, browse the published ones and follow them
+in feeds, find similar ones, import old ones.
 
 `incidents` never imports this package; it reads plain records from `incidents` and learns of
 changes through the outbox.
@@ -26,7 +27,7 @@ from incidents.events import (
 )
 from incidents.panels import PLACES, add_panel
 
-from . import api, cli, service, similar_panel, views
+from . import api, cli, library, service, similar_panel, views
 from .engine import Engine
 from .importing.cli import import_command
 from .postgres_engine import PostgresEngine
@@ -52,7 +53,8 @@ INDEXED_EVENTS = (
 
 def init_app(app: Flask) -> None:
     """Choose the engine (KINTSUGI_SEARCH_BACKEND), read the synonyms, have the outbox keep the index
-    in step, and register the pages, the API and `flask search`. Opens no index: the first use does."""
+    in step, and register the pages (search, the library's shelves and feeds), the API and `flask search`.
+    Opens no index: the first use does."""
     backend = str(app.config.get("SEARCH_BACKEND", "whoosh")).lower()
     if backend not in BACKENDS:
         raise ValueError(f"KINTSUGI_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
@@ -65,6 +67,7 @@ def init_app(app: Flask) -> None:
 
     subscribe_batch(app, list(INDEXED_EVENTS), HANDLER, index)
     app.register_blueprint(views.bp)
+    library.init_app(app)
     app.register_blueprint(similar_panel.bp)
     for place in PLACES:
         add_panel(app, place, similar_panel.placeholder)

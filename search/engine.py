@@ -18,6 +18,10 @@ from .documents import SearchDocument
 FACETS = ("type", "service", "team", "severity", "category", "tag", "year")
 LIMIT_MAX = 50
 PAGE_MAX = 200
+# Values of each facet an answer counts, most frequent first: a page of results shows this many; a
+# page listing every value of one facet (the library's) asks for up to FACET_VALUES_MAX.
+FACET_VALUES = 20
+FACET_VALUES_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,15 @@ class Reader:
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """A search as asked: the words, the facet filters (facet -> values, all must hold), sort and page."""
+    """A search as asked: the words, the facet filters (facet -> values, all must hold), sort, page, and
+    how many values of each facet to count."""
 
     q: str
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sort: str = "relevance"
     limit: int = 20
     page: int = 1
+    facet_values: int = FACET_VALUES
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """A page of hits, the total, facet counts (facet -> [(value, count)]) and a suggested query."""
+    """A page of hits, the total, facet counts (facet -> [(value, count)], the request's facet_values most
+    frequent, ties in the order of the values) and a suggested query."""
 
     total: int
     hits: tuple[Hit, ...]

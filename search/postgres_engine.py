@@ -38,7 +38,6 @@ from .postgres_text import (
 from .postgres_words import document_count, frequencies, known_words, near_words
 from .query import SPELLING_WORD_MAX, Synonyms, clean, is_expert, parser, with_synonyms
 from .reading import (
-    FACET_VALUES_SHOWN,
     HIGHLIGHT_FIELDS,
     HIGHLIGHTS_SHOWN,
     WORD,
@@ -203,9 +202,10 @@ class PostgresEngine:
                 read_as_words=False,
                 exclude_key=exclude_key,
                 facets=False,
+                fragments=False,
                 collapse=True,
             )
-            return [replace(hit, highlights=()) for hit in found.hits]
+            return list(found.hits)
 
     def _run(
         self,
@@ -217,6 +217,7 @@ class PostgresEngine:
         read_as_words: bool,
         exclude_key: str | None = None,
         facets: bool = True,
+        fragments: bool = True,
         collapse: bool = False,
     ) -> SearchResults:
         where, params = _visible(reader, request.filters)
@@ -240,12 +241,11 @@ class PostgresEngine:
         connection.execute(text("SET LOCAL enable_seqscan = off"))
         statement = f"""
             WITH matched AS MATERIALIZED (
-                SELECT key, date, type, services, teams, tags, categories, severity, year
-                FROM search_documents WHERE {condition}
+                SELECT key, date, facets FROM search_documents WHERE {condition}
             ){_ranked(condition, scoring) if scoring else ""}
             SELECT 'hit', key, NULL, score FROM ({_page(scoring is not None)}) page
             UNION ALL SELECT 'total', NULL, NULL, count(*) FROM matched
-            {_facet_counts() if facets else ""}
+            {FACET_COUNTS if facets else ""}
         """
         page: list[tuple[str, float]] = []
         total = 0
@@ -255,14 +255,17 @@ class PostgresEngine:
                 page.append((key, float(number or 0.0)))
             elif kind == "total":
                 total = int(number)
-            elif value not in (None, ""):
-                counted[kind].append((str(value), int(number)))
-        terms = query_terms(wanted) if wanted is not None else set()
+            else:
+                name, _, found = str(value).partition("/")
+                if found and name in counted:
+                    counted[name].append((found, int(number)))
+        terms = query_terms(wanted) if wanted is not None and fragments else set()
         return SearchResults(
             total=total,
             hits=tuple(_hits(connection, page, terms)),
             facets={
-                name: sorted(pairs, key=lambda p: (-p[1], p[0]))[:FACET_VALUES_SHOWN] for name, pairs in counted.items()
+                name: sorted(pairs, key=lambda p: (-p[1], p[0]))[: request.facet_values]
+                for name, pairs in counted.items()
             },
             read_as_words=read_as_words,
         )
@@ -337,7 +340,8 @@ class PostgresEngine:
 
 
 def _visible(reader: Reader, filters: dict[str, tuple[str, ...]]) -> tuple[list[str], dict[str, Any]]:
-    """SQL conditions for what the reader may see, within the chosen facet values."""
+    """SQL conditions for what the reader may see, within the chosen facet values (PostgreSQL's text
+    holds no NUL: no stored value has one)."""
     where: list[str] = []
     params: dict[str, Any] = {}
     if not reader.is_admin:
@@ -348,10 +352,10 @@ def _visible(reader: Reader, filters: dict[str, tuple[str, ...]]) -> tuple[list[
             continue
         if name in ARRAY_COLUMNS:
             where.append(f"{ARRAY_COLUMNS[name]} && CAST(:f_{name} AS text[])")
-            params[f"f_{name}"] = [v.lower() for v in values]
+            params[f"f_{name}"] = [v.lower().replace("\x00", "") for v in values]
         elif name in VALUE_COLUMNS:
             where.append(f"{VALUE_COLUMNS[name]} = ANY(CAST(:f_{name} AS text[]))")
-            params[f"f_{name}"] = list(values)
+            params[f"f_{name}"] = [v.replace("\x00", "") for v in values]
     return where, params
 
 
@@ -414,19 +418,8 @@ def _page(ranked: bool) -> str:
         ) ordered ORDER BY tier, score DESC, date DESC, key LIMIT :limit OFFSET :offset"""
 
 
-def _facet_counts() -> str:
-    """The facet counts of what matched, as rows (facet, value, count)."""
-    parts = []
-    for name in FACETS:
-        if name in ARRAY_COLUMNS:
-            column = ARRAY_COLUMNS[name]
-            parts.append(
-                f"SELECT '{name}', NULL, value, count(*) FROM matched, unnest({column}) AS value GROUP BY value"
-            )
-        else:
-            column = VALUE_COLUMNS[name]
-            parts.append(f"SELECT '{name}', NULL, {column}, count(*) FROM matched GROUP BY {column}")
-    return "".join(f" UNION ALL {p}" for p in parts)
+# The facet counts of what matched, in one pass: rows ('facet', NULL, "facet/value", count).
+FACET_COUNTS = " UNION ALL SELECT 'facet', NULL, value, count(*) FROM matched, unnest(facets) AS value GROUP BY value"
 
 
 def _hits(connection: Connection, page: list[tuple[str, float]], terms: set[str]) -> list[Hit]:

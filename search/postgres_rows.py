@@ -44,6 +44,7 @@ def row_of(document: SearchDocument) -> tuple[dict[str, Any], Counter[str]]:
         "digest": document.digest,
         "lexemes": vector,
         "words": sorted(words),
+        "facets": [f"{name}/{_plain(value)}" for name, values in keywords.items() for value in values if value],
     }
     counted = Counter(tagged(STEM, s) for s in stems)
     counted.update(tagged(WORDS, w) for w in words)
@@ -64,13 +65,14 @@ def counted_in(lexemes: Sequence[str], words: Sequence[str]) -> Counter[str]:
     return counted
 
 
+TEXT_ARRAYS = ("services", "teams", "tags", "categories", "words", "facets")
 INSERT = """
     INSERT INTO search_documents (key, type, incident_id, postmortem_id, title, summary, impact, factors, lessons,
         countermeasures, body, services, teams, tags, categories, severity, year, date, published_at, restricted,
-        reader_ids, source_id, digest, lexemes, words)
+        reader_ids, source_id, digest, lexemes, words, facets)
     VALUES (:key, :type, :incident_id, :postmortem_id, :title, :summary, :impact, :factors, :lessons,
         :countermeasures, :body, :services, :teams, :tags, :categories, :severity, :year, :date, :published_at,
-        :restricted, :reader_ids, :source_id, :digest, CAST(:lexemes AS tsvector), :words)
+        :restricted, :reader_ids, :source_id, :digest, CAST(:lexemes AS tsvector), :words, :facets)
 """
 REPLACING = """
     ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, incident_id = EXCLUDED.incident_id,
@@ -81,7 +83,7 @@ REPLACING = """
         severity = EXCLUDED.severity, year = EXCLUDED.year, date = EXCLUDED.date,
         published_at = EXCLUDED.published_at, restricted = EXCLUDED.restricted, reader_ids = EXCLUDED.reader_ids,
         source_id = EXCLUDED.source_id, digest = EXCLUDED.digest, lexemes = EXCLUDED.lexemes,
-        words = EXCLUDED.words
+        words = EXCLUDED.words, facets = EXCLUDED.facets
 """
 
 
@@ -89,7 +91,10 @@ def insert_rows(connection: Connection, rows: list[dict[str, Any]], *, replace_e
     if not rows:
         return
     statement = text(INSERT + (REPLACING if replace_existing else "")).bindparams(
-        *(bindparam(name, type_=ARRAY(Text)) for name in ("services", "teams", "tags", "categories", "words")),
+        *(
+            bindparam(name, type_=ARRAY(Text))
+            for name in ("services", "teams", "tags", "categories", "words", "facets")
+        ),
         bindparam("reader_ids", type_=ARRAY(BigInteger)),
     )
     connection.execute(statement, rows)

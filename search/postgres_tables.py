@@ -56,6 +56,8 @@ documents = Table(
     Column("lexemes", TSVECTOR, nullable=False),
     # Its words as written, to take them out of the counts when it changes.
     Column("words", ARRAY(Text), nullable=False),
+    # Every facet value as "facet/value" ("service/checkout", "year/2026"): counted in one pass.
+    Column("facets", ARRAY(Text), nullable=False),
     Index("ix_search_documents_lexemes", "lexemes", postgresql_using="gin"),
     Index("ix_search_documents_date", "date"),
 )

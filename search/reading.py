@@ -19,7 +19,6 @@ from .query import SPELLING_WORD_MAX, analyzer, is_expert, words_query
 WORD = re.compile(rf"(?<![\w:])[^\W\d_]{{2,{SPELLING_WORD_MAX}}}(?![\w:])")
 HIGHLIGHT_FIELDS = ("summary", "factors", "impact", "lessons", "countermeasures", "body", "title")
 HIGHLIGHTS_SHOWN = 3
-FACET_VALUES_SHOWN = 20
 TELLING_WORDS = 24
 # Of a description, the first characters are what its telling words are drawn from.
 DESCRIPTION_CHARS = 20_000

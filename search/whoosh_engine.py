@@ -42,7 +42,6 @@ FACET_FIELDS = {
     "tag": "tag",
     "year": "year",
 }
-FACET_VALUES_SHOWN = 20
 # Words "did you mean" considers: letters only, not a field's name or value.
 WORD = re.compile(rf"(?<![\w:])[^\W\d_]{{2,{SPELLING_WORD_MAX}}}(?![\w:])")
 HIGHLIGHT_FIELDS = ("summary", "factors", "impact", "lessons", "countermeasures", "body", "title")
@@ -159,7 +158,7 @@ class WhooshEngine:
         return SearchResults(
             total=len(results),
             hits=tuple(page),
-            facets={name: _counts(results, name) for name in FACETS},
+            facets={name: _counts(results, name, request.facet_values) for name in FACETS},
             read_as_words=read_as_words,
         )
 
@@ -223,10 +222,10 @@ def _allowed(reader: Reader, filters: dict[str, tuple[str, ...]]) -> query.Query
     return query.And(parts) if parts else query.Every()
 
 
-def _counts(results: Results, facet: str) -> list[tuple[str, int]]:
+def _counts(results: Results, facet: str, shown: int) -> list[tuple[str, int]]:
     groups: dict[Any, Any] = results.groups(facet)
     counted = [(str(value), len(docs)) for value, docs in groups.items() if value not in (None, "")]
-    return sorted(counted, key=lambda pair: (-pair[1], pair[0]))[:FACET_VALUES_SHOWN]
+    return sorted(counted, key=lambda pair: (-pair[1], pair[0]))[:shown]
 
 
 def _hit(hit: WhooshHit, *, highlight: bool) -> Hit:

@@ -30,6 +30,8 @@ def published(
     severity: str = "SEV2",
     visibility: str = "open",
     started_at: str = "2026-03-10T10:00:00+00:00",
+    teams: tuple[str, ...] = (),
+    tags: tuple[str, ...] = (),
     **sections: str,
 ) -> dict[str, Any]:
     """Declare, resolve, review and publish; the published post-mortem (with its incident id)."""
@@ -41,6 +43,8 @@ def published(
         services=services,
         visibility=visibility,
         started_at=started_at,
+        teams=list(teams),
+        tags=list(tags),
     )
     resolved = caller.patch(f"/api/incidents/{incident['id']}", {"status": "resolved"})
     assert resolved.status_code == 200, resolved.get_json()

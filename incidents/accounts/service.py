@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from .. import validation
 from ..access import ensure_admin
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import NAME_MAX, Role, User, utcnow
+from ..models import INT_MAX, NAME_MAX, Role, User, utcnow
 from .models import ApiToken
 
 TOKEN_PREFIX = "kin_"
@@ -175,6 +175,14 @@ def user_for_token(session: Session, secret: str) -> User | None:
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     return token.user
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    """The account with this id while it is active; None when there is none or it was deactivated."""
+    if not 0 < user_id <= INT_MAX:
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
 
 
 def user_by_email(session: Session, email: str) -> User | None:

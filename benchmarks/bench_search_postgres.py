@@ -1,0 +1,148 @@
+"""Speed of the library's search on PostgreSQL's full text (KINTSUGI_SEARCH_BACKEND=postgres), at the
+scale a shared deployment reaches: N generated post-mortems (default 50,000) from the shared corpus's
+vocabulary, the same generator and queries as bench_search.py (Whoosh), in a scratch database beside
+KINTSUGI_BENCH_DATABASE_URL's (default the local server's `test`). Prints:
+
+- indexing as `flask search reindex` does (one transaction): documents/s and the full reindex time;
+- the relevance benchmark's 66 queries through GET /api/search (fragments and facets), twice each
+  after a warm-up: p50 / p95;
+- the same queries of the bare engine (one SQL statement: the words ORed, ts_rank, the top ten,
+  ts_headline on them; no access, synonyms, facets, spelling or JSON), and our overhead as a ratio;
+- POST /api/similar with 30 descriptions: p95;
+- 20 post-mortems published through the API with the outbox worker thread running, each timed from
+  the publishing request's answer to the moment a search finds it: p95.
+
+Targets: query p95 under 100 ms, similar p95 under 150 ms, freshness under 1 s, overhead at most
+1.5 times the bare engine.
+
+    .venv/bin/python benchmarks/bench_search_postgres.py
+    .venv/bin/python benchmarks/bench_search_postgres.py --documents 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_relevance import queries as relevance_queries
+from bench_search import CORPUS, Vocabulary, line, published, timed
+from scratch import postgres_databases
+from sqlalchemy import text
+
+from app import create_app
+from incidents.accounts.service import create_api_token, create_user
+from incidents.database import engine_of, get_session
+from incidents.models import Role
+from incidents.outbox.worker import start_thread, stop_thread
+from incidents.tables import all_tables
+from search import postgres_tables, service
+from search.query import analyzer
+
+BARE = text(
+    """
+    SELECT key, ts_headline('english', summary, q) FROM (
+        SELECT key, summary, q FROM search_documents, CAST(:q AS tsquery) AS q
+        WHERE lexemes @@ q ORDER BY ts_rank(lexemes, q) DESC LIMIT 10
+    ) top
+    """
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=50_000)
+    args = parser.parse_args()
+    if not CORPUS.exists():
+        sys.exit(f"no corpus at {CORPUS}")
+    words = Vocabulary(CORPUS)
+    rng = random.Random(7)
+    services = [f"{w.lower()}-svc" for w in rng.sample(words.title_words, 40)]
+    teams = [f"team-{w.lower()}" for w in rng.sample(words.title_words, 12)]
+    queries = [q["q"] for q in relevance_queries()]
+    with postgres_databases(1) as (url,):
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": url,
+                "SEARCH_BACKEND": "postgres",
+                "OUTBOX_POLL_SECONDS": 60,
+            }
+        )
+        database = engine_of(app)
+        all_tables().create_all(database)
+        with database.begin() as connection:
+            postgres_tables.create(connection)
+        with app.app_context():
+            session = get_session()
+            user = create_user(session, email="bench@example.com", name="Bench", role=Role.RESPONDER)
+            _, token = create_api_token(session, user_id=user.id)
+        engine = service.engine_of(app)
+
+        started = time.perf_counter()
+        with app.app_context():
+            count = engine.rebuild(words.document(rng, n, services, teams) for n in range(args.documents))
+        took = time.perf_counter() - started
+        print(f"indexed {count:,} generated post-mortems in {took:.1f} s: {count / took:,.0f} documents/s")
+        with database.begin() as connection:
+            connection.execute(text("ANALYZE search_documents"))
+            connection.execute(text("ANALYZE search_lexemes"))
+
+        client = app.test_client()
+        auth = {"Authorization": f"Bearer {token}"}
+
+        def api(n: int) -> None:
+            answer = client.get("/api/search", query_string={"q": queries[n % len(queries)]}, headers=auth)
+            assert answer.status_code == 200, answer.get_json()
+
+        for n in range(10):
+            api(n)
+        ours = line("search through the API (fragments, facets)", timed(2 * len(queries), api), 100)
+
+        analyze = analyzer()
+        bare_queries = [" | ".join(f"'{t.text}'" for t in analyze(q.replace("'", " "))) or "''" for q in queries]
+
+        def bare(n: int) -> None:
+            with database.connect() as connection:
+                connection.execute(BARE, {"q": bare_queries[n % len(bare_queries)]}).all()
+
+        for n in range(10):
+            bare(n)
+        engine_only = line("the bare engine, same queries (top 10)", timed(2 * len(queries), bare), None)
+        print(f"{'our overhead':44} {ours[0] / engine_only[0]:.2f}x at p50, {ours[1] / engine_only[1]:.2f}x at p95")
+
+        descriptions = rng.sample(words.sentences, 30)
+
+        def similar(n: int) -> None:
+            body: dict[str, Any] = {"text": descriptions[n], "services": [services[n % len(services)]]}
+            answer = client.post("/api/similar", json=body, headers=auth)
+            assert answer.status_code == 200, answer.get_json()
+
+        line("similar post-mortems (POST /api/similar)", timed(len(descriptions), similar), 150)
+
+        start_thread(app)
+        waits = []
+        try:
+            for n in range(20):
+                marker = f"freshmarker{n}x"
+                published(client, auth, title=f"Queue stall {marker}", summary=f"Consumers stalled; {marker}.")
+                began = time.perf_counter()
+                while client.get("/api/search", query_string={"q": marker}, headers=auth).get_json()["total"] == 0:
+                    if time.perf_counter() - began > 30:
+                        raise SystemExit(f"{marker} not searchable after 30 s")
+                    time.sleep(0.005)
+                waits.append((time.perf_counter() - began) * 1000)
+        finally:
+            stop_thread(app)
+        line("publish to searchable (worker thread)", waits, 1000)
+        database.dispose()
+
+
+if __name__ == "__main__":
+    main()
