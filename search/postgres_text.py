@@ -24,6 +24,7 @@ from .whoosh_index import analyzer_unstemmed
 # query asks for weight A, `body:` for D. The weights say how much a match counts when ranking:
 # ts_rank's array is {D, C, B, A}.
 RANK_WEIGHTS = "{0.3, 0.45, 0.8, 0.7}"
+# The parts of a document, and the weight of their words.
 FIELD_WEIGHTS = {
     "title": "A",
     "factors": "B",
@@ -38,10 +39,12 @@ FIELD_WEIGHTS = {
 EVERY_WEIGHT = frozenset("ABCD")
 # The fields a review's conclusions are in also keep their words tagged ("factors/connect"): a word
 # found there counts on top of its other places, as in BM25F, and `factors:` asks for exactly them.
-TAGGED_FIELDS = ("title", "factors", "summary")
+TAGGED_FIELDS = ("title", "factors", "summary", "countermeasures")
 # The weights of the other fields: a word asked of all of them is asked of the whole document (a word
 # of a tagged field is in the document's plain lexemes too).
 UNTAGGED = frozenset(weight for field, weight in FIELD_WEIGHTS.items() if field not in TAGGED_FIELDS)
+# The field of every word of a document (Whoosh's `content`): a plain lexeme here.
+CONTENT = "content"
 # Keyword values are whole lexemes tagged with their facet ("service/checkout"), found exactly.
 KEYWORD_WEIGHTS = {"service": "B", "tag": "B", "team": "C", "category": "D", "severity": "D", "type": "D", "year": "D"}
 # Positions of one field start this far after the last of the previous one, so that a phrase never
@@ -112,7 +115,7 @@ def vector_of(document: SearchDocument) -> tuple[str, set[str], set[str]]:
     positions: dict[str, dict[int, str]] = defaultdict(dict)
     analyze = _analyzers().stemmed
     start = 0
-    for field in sorted(TEXT_FIELDS, key=lambda f: f == "body"):  # the long body last
+    for field in FIELD_WEIGHTS:  # the long body last
         last = start
         for token in analyze(text_of(document, field), positions=True):
             last = min(start + token.pos + 1, POSITION_MAX)
@@ -139,7 +142,7 @@ def vector_of(document: SearchDocument) -> tuple[str, set[str], set[str]]:
 def _written_words(document: SearchDocument) -> Iterator[str]:
     """Every word of the text fields in lower case, as written (not stemmed)."""
     analyze = _analyzers().written
-    for field in TEXT_FIELDS:
+    for field in FIELD_WEIGHTS:
         for token in analyze(text_of(document, field)):
             yield token.text
 
@@ -165,6 +168,9 @@ def _operand(field: str, text: str) -> Operand | None:
     """A word of a field as a lexeme and the weights it may have there."""
     if field in TAGGED_FIELDS:
         return tagged(field, text), EVERY_WEIGHT
+    if field == CONTENT:
+        # Every word of the document; ranked, only where no tagged lexeme counts it already.
+        return text, UNTAGGED
     if field in FIELD_WEIGHTS:
         return text, frozenset(FIELD_WEIGHTS[field])
     if field == WORDS:
@@ -279,7 +285,7 @@ def _positive_leaves(node: query.Query) -> Iterator[query.Query]:
 def _stem(field: str, word: object) -> str:
     """A word of a query term as a stem: text fields hold stems already, keyword and written words
     are analyzed."""
-    if field in FIELD_WEIGHTS:
+    if field in FIELD_WEIGHTS or field == CONTENT:
         return str(word)
     stems = [t.text for t in _analyzers().stemmed(str(word))]
     return stems[0] if stems else str(word).lower()

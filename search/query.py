@@ -17,28 +17,28 @@ from whoosh import qparser, query
 from whoosh.analysis import Analyzer, StemmingAnalyzer
 from whoosh.fields import Schema
 
-# Searched by default, with how much a match in each counts (BM25F): what the review concluded
-# (contributing factors, the summary, the title) above what it says around it. Set against the
-# relevance benchmark (benchmarks/bench_relevance.py), where a title boost above 2 ranked reports
-# that share one common word of their title above those that describe the symptom.
+# Searched by default, with how much a match in each counts (BM25F): every word of a report in one
+# field (`content`), and again what the review concluded (contributing factors, the summary, the
+# title) and the exact services, teams and tags, so that a word there counts more. One field for the
+# rest keeps a plain word to a few postings lists to score instead of one a section (Whoosh scores
+# document by document, in Python). Set against the relevance benchmark
+# (benchmarks/bench_relevance.py), where a title boost above 2 ranked reports that share one common
+# word of their title above those that describe the symptom.
 FIELD_BOOSTS = {
-    "title": 2.0,
-    "factors": 2.5,
-    "summary": 3.0,
-    "impact": 1.3,
-    "countermeasures": 1.3,
-    "lessons": 1.1,
-    "body": 1.0,
-    "alerts": 1.2,
+    "content": 1.0,
+    "title": 1.0,
+    "factors": 1.5,
+    "summary": 2.0,
     "service": 2.0,
     "team": 1.0,
     "tag": 1.5,
-    # Services, teams and tags as words ("lock service" is found by "lock"), beside the exact ones.
-    "labels": 1.0,
 }
-TEXT_FIELDS = ("title", "factors", "summary", "impact", "countermeasures", "lessons", "body", "alerts", "labels")
+# The analyzed text fields: `content` holds every word (the sections shown only in fragments, the
+# alerts, services, teams and tags as words); the others may also be named (factor:staging).
+TEXT_FIELDS = ("content", "title", "factors", "summary", "countermeasures")
 # Names an expert may type before a colon, and the field each means.
 ALIASES = {
+    "content": ["body", "impact", "lessons", "alerts", "labels", "text"],
     "factors": ["factor", "cause", "causes"],
     "countermeasures": ["countermeasure", "action", "actions"],
     "service": ["services"],
@@ -114,7 +114,9 @@ def parser(schema: Schema, *, expert: bool) -> qparser.MultifieldParser:
     (people describe a symptom in more words than any one report uses); in an expert's query every
     part must hold."""
     fields = [name for name in FIELD_BOOSTS if name in schema]
-    group = qparser.AndGroup if expert else qparser.OrGroup.factory(0.9)
+    # (No coordination bonus for plain words: with_synonyms() rebuilds the OR without it, and the
+    # ranking was tuned so.)
+    group = qparser.AndGroup if expert else qparser.OrGroup
     found = qparser.MultifieldParser(fields, schema, fieldboosts=FIELD_BOOSTS, group=group)
     for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.BoostPlugin):
         found.remove_plugin_class(plugin)
@@ -128,16 +130,21 @@ def words_query(schema: Schema, q: str) -> query.Query:
     words = [t.text for t in analyzer()(re.sub(r"[^\w\s]", " ", q))][:QUERY_TERMS]
     if not words:
         return query.Every()
-    fields = [name for name in TEXT_FIELDS if name in schema]
+    fields = [name for name in FIELD_BOOSTS if name in TEXT_FIELDS and name in schema]
     return query.Or([query.Or([query.Term(f, w, boost=FIELD_BOOSTS[f]) for f in fields]) for w in dict.fromkeys(words)])
 
 
 def with_synonyms(q: query.Query, synonyms: Synonyms) -> query.Query:
-    """Each word of a text field also matches its synonyms (a little lower)."""
+    """Each word of a text field also matches its synonyms (a little lower). A phrase ("error rate")
+    is looked for in `content` only when the word is searched there too: it holds every section, and
+    a phrase is the dearest thing to match (positions read for every document holding its words)."""
+    in_content = {text for field, text in q.iter_all_terms() if field == "content"}
 
     def expand(node: query.Query) -> query.Query:
         if isinstance(node, query.Term) and node.fieldname in TEXT_FIELDS and isinstance(node.text, str):
             others = synonyms.alternatives(node.text)
+            if node.fieldname != "content" and node.text in in_content:
+                others = [entry for entry in others if len(entry) == 1]
             if others:
                 return query.Or([node, *(_entry(node.fieldname, e, node.boost * SYNONYM_BOOST) for e in others)])
             return node

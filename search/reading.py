@@ -1,14 +1,13 @@
-"""What every engine does the same way with a person's query and a page of hits: reading the query
-(plain words when its syntax cannot be read), the words "did you mean" considers, the telling words of
-a description, and the highlighted fragments of a hit."""
+"""What every engine does the same way with a person's query: reading it (plain words when its syntax
+cannot be read), the words "did you mean" considers and corrects, and the telling words of a
+description; and which fields of a hit show fragments."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-import nh3
-from whoosh import highlight, query
+from whoosh import query
 from whoosh.fields import Schema
 from whoosh.qparser import MultifieldParser
 from whoosh.qparser.common import QueryParserError
@@ -81,20 +80,3 @@ def telling_words(text: str, frequencies: Callable[[Sequence[str]], Mapping[str,
         if df:
             scored.append((tf * (1.0 + (max(1, total) / (1 + df))) ** 0.5, word))
     return [word for _score, word in sorted(scored, reverse=True)[:TELLING_WORDS]]
-
-
-def highlights(texts: Mapping[str, str], terms: set[str]) -> tuple[str, ...]:
-    """At most HIGHLIGHTS_SHOWN fragments of these fields with the query's words marked, sanitized."""
-    found: list[str] = []
-    if not terms:
-        return ()
-    fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
-    formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-    for field in HIGHLIGHT_FIELDS:
-        if len(found) >= HIGHLIGHTS_SHOWN:
-            break
-        text = texts.get(field) or ""
-        fragment = highlight.highlight(text, terms, analyzer(), fragmenter, formatter, top=1) if text else ""
-        if fragment:
-            found.append(nh3.clean(fragment, tags={"mark"}, attributes={}))
-    return tuple(found)

@@ -1,26 +1,23 @@
 """Searching the embedded Whoosh index: what the reader may see, ranked by BM25F, with highlights on
 the page shown, facet counts, "did you mean", fuzzy words when the exact ones find nothing, and
-similar post-mortems."""
+similar post-mortems. Ranking and facet counts are whoosh_ranking's (Whoosh's scores, term at a
+time); fragments whoosh_fragments' (Whoosh's fragments, for less)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import nh3
-from whoosh import query, sorting
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.qparser.common import QueryParserError
-from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Results, Searcher
+from whoosh import query
+from whoosh.searching import Searcher
 
 from .documents import SearchDocument
 from .engine import FACETS, Hit, Reader, SearchRequest, SearchResults
 from .query import (
-    SPELLING_WORD_MAX,
+    TEXT_FIELDS,
     Synonyms,
     analyzer,
     clean,
@@ -28,9 +25,11 @@ from .query import (
     is_expert,
     parser,
     with_synonyms,
-    words_query,
 )
+from .reading import HIGHLIGHT_FIELDS, HIGHLIGHTS_SHOWN, corrections, parsed, stems_of, telling_words
+from .whoosh_fragments import Fragments
 from .whoosh_index import IndexFolder, schema
+from .whoosh_ranking import Ranked, docs, rank
 
 # The fields a facet counts, by its request parameter.
 FACET_FIELDS = {
@@ -42,11 +41,9 @@ FACET_FIELDS = {
     "tag": "tag",
     "year": "year",
 }
-# Words "did you mean" considers: letters only, not a field's name or value.
-WORD = re.compile(rf"(?<![\w:])[^\W\d_]{{2,{SPELLING_WORD_MAX}}}(?![\w:])")
-HIGHLIGHT_FIELDS = ("summary", "factors", "impact", "lessons", "countermeasures", "body", "title")
-HIGHLIGHTS_SHOWN = 3
-SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")
+# A fragment is looked for in the first this many characters of a section.
+HIGHLIGHT_CHARS = 20_000
+SIMILAR_FIELDS = ("content", "title", "summary", "factors")
 
 
 class WhooshEngine:
@@ -57,6 +54,8 @@ class WhooshEngine:
         self.synonyms = synonyms
         self._schema = schema()
         self._parsers = {expert: parser(self._schema, expert=expert) for expert in (False, True)}
+        self._analyzer = analyzer()
+        self._fragments = Fragments(self._analyzer)
 
     def write(self, documents: Sequence[SearchDocument], removed_keys: Sequence[str]) -> None:
         """Add or replace documents and remove keys, in one commit."""
@@ -75,31 +74,30 @@ class WhooshEngine:
         """A page of what the reader may see that matches."""
         text = clean(request.q)
         with self.folder.searcher() as searcher:
-            allowed = _allowed(reader, request.filters)
+            denied = _denied(searcher, reader)
+            required = _required(searcher, request.filters)
+
+            def run(wanted: query.Query, *, read_as_words: bool) -> SearchResults:
+                return self._run(searcher, wanted, denied, required, request, read_as_words=read_as_words)
+
             if not text:
-                return self._run(searcher, query.Every(), allowed, request, read_as_words=False)
+                return run(query.Every(), read_as_words=False)
             parsed, read_as_words = self._parse(text)
             expert = is_expert(text)
             # A word the library does not know is likely misspelled: when a nearby known one finds
             # something, search that instead, and say so ("did you mean"). An expert's query is
             # searched as typed; it only gets the suggestion when it finds nothing.
-            suggestion, unknown = self._suggest(searcher, text, allowed)
+            suggestion, unknown = self._suggest(searcher, text, denied)
             if suggestion is not None and not expert:
                 corrected = self._parse(suggestion)[0]
-                found = self._run(
-                    searcher, with_synonyms(corrected, self.synonyms), allowed, request, read_as_words=False
-                )
+                found = run(with_synonyms(corrected, self.synonyms), read_as_words=False)
                 return replace(found, suggestion=suggestion, fuzzy=True)
-            results = self._run(
-                searcher, with_synonyms(parsed, self.synonyms), allowed, request, read_as_words=read_as_words
-            )
+            results = run(with_synonyms(parsed, self.synonyms), read_as_words=read_as_words)
             if results.total or not unknown or expert:
                 return replace(results, suggestion=suggestion)
             # Still nothing, and no better word known: words one or two edits away from those typed.
             loose = fuzzy_words(" ".join(unknown))
-            found = self._run(
-                searcher, with_synonyms(loose, self.synonyms), allowed, request, read_as_words=read_as_words
-            )
+            found = run(with_synonyms(loose, self.synonyms), read_as_words=read_as_words)
             return replace(found, fuzzy=found.total > 0)
 
     def similar(
@@ -108,144 +106,134 @@ class WhooshEngine:
         """Published post-mortems most like this text: its most telling words, ORed, over the fields
         a post-mortem says what happened in; a shared service counts too."""
         with self.folder.searcher() as searcher:
-            words = _telling_words(searcher, text)
+            words = telling_words(text, lambda stems: _frequencies(searcher, stems), searcher.doc_count())
             if not words and not services:
                 return []
             terms: list[query.Query] = [query.Term(field, word) for word in words for field in SIMILAR_FIELDS]
             terms += [query.Term("service", s.lower(), boost=2.0) for s in services]
-            wanted = query.And([_allowed(reader, {}), query.Term("type", "postmortem")])
+            denied = _denied(searcher, reader)
             if exclude_key:
-                wanted = query.AndNot(wanted, query.Term("key", exclude_key))
-            results = searcher.search(query.Or(terms), filter=wanted, limit=limit)
-            return [_hit(hit, highlight=False) for hit in results]
+                denied |= docs(searcher, query.Term("key", exclude_key))
+            required = docs(searcher, query.Term("type", "postmortem"))
+            ranked = rank(searcher, query.Or(terms), denied=denied, required=required, limit=limit)
+            return [_hit(searcher.stored_fields(docnum), score, ()) for docnum, score in ranked.top]
 
     def _parse(self, text: str) -> tuple[query.Query, bool]:
         """The query, or its plain words when the syntax cannot be read or names a field that does not exist."""
-        try:
-            parsed = self._parsers[is_expert(text)].parse(text)
-        except QueryParserError:
-            return words_query(self._schema, text), True
-        unknown = any(field not in self._schema for field, _text in parsed.iter_all_terms())
-        if parsed is query.NullQuery or unknown:
-            return words_query(self._schema, text), True
-        return parsed, False
+        return parsed(self._parsers, self._schema, text)
 
     def _run(
         self,
         searcher: Searcher,
         wanted: query.Query,
-        allowed: query.Query,
+        denied: set[int],
+        required: set[int] | None,
         request: SearchRequest,
         *,
         read_as_words: bool,
     ) -> SearchResults:
-        facets = sorting.Facets()
-        for name, field in FACET_FIELDS.items():
-            facets.add_facet(name, sorting.FieldFacet(field, allow_overlap=True))
-        sort = sorting.FieldFacet("date", reverse=True) if request.sort == "date" else None
-        results: Results = searcher.search(
+        ranked: Ranked = rank(
+            searcher,
             wanted,
-            filter=allowed,
+            denied=denied,
+            required=required,
             limit=request.page * request.limit,
-            sortedby=sort,
-            groupedby=facets,
-            terms=True,
+            by_date=request.sort == "date",
+            facets=[FACET_FIELDS[name] for name in FACETS],
         )
-        results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
-        results.formatter = HtmlFormatter(tagname="mark", between=" … ")
         start = (request.page - 1) * request.limit
-        page = [_hit(hit, highlight=True) for hit in results[start : start + request.limit]]
+        words = _highlighted_words(wanted)
+        shown = ranked.top[start : start + request.limit]
+        page = [self._hit(searcher, docnum, score, words) for docnum, score in shown]
         return SearchResults(
-            total=len(results),
+            total=ranked.total,
             hits=tuple(page),
-            facets={name: _counts(results, name, request.facet_values) for name in FACETS},
+            facets={name: _shown(ranked.facets[FACET_FIELDS[name]], request.facet_values) for name in FACETS},
             read_as_words=read_as_words,
         )
+
+    def _hit(self, searcher: Searcher, docnum: int, score: float, words: frozenset[str]) -> Hit:
+        fields = searcher.stored_fields(docnum)
+        highlights: list[str] = []
+        for name in HIGHLIGHT_FIELDS if words else ():
+            if len(highlights) >= HIGHLIGHTS_SHOWN:
+                break
+            text = fields.get(name)
+            fragment = self._fragments.best(text[:HIGHLIGHT_CHARS], words) if text else ""
+            if fragment:
+                highlights.append(nh3.clean(fragment, tags={"mark"}, attributes={}))
+        return _hit(fields, score, tuple(highlights))
 
     def _known(self, reader: Any, word: str) -> bool:
         """A word the library holds as written or as its stem, a stop word, or a word with synonyms."""
         if reader.frequency("words", word) > 0:
             return True
-        stems = _stems(word)
+        stems = stems_of(word)
         return not stems or any(
-            self.synonyms.alternatives(stem)
-            or any(reader.frequency(field, stem) > 0 for field in ("title", "summary", "body"))
-            for stem in stems
+            self.synonyms.alternatives(stem) or reader.frequency("content", stem) > 0 for stem in stems
         )
 
-    def _suggest(self, searcher: Searcher, text: str, allowed: query.Query) -> tuple[str | None, list[str]]:
+    def _suggest(self, searcher: Searcher, text: str, denied: set[int]) -> tuple[str | None, list[str]]:
         """The query with unknown words replaced by the nearest known ones, offered only when it finds
         something this reader may see (so no word of a hidden incident is ever suggested); and the
         words the library does not know."""
         corrector = searcher.corrector("words")
         reader = searcher.reader()
-        unknown: list[str] = []
-        corrected: list[str] = []
 
-        def correct(match: re.Match[str]) -> str:
-            word = match.group(0)
-            plain = word.lower()
-            if (word.isupper() and plain in ("and", "or", "not")) or self._known(reader, plain):
+        def correct(word: str) -> str | None:
+            if self._known(reader, word):
                 return word
-            unknown.append(plain)
-            found = corrector.suggest(plain, limit=1, maxdist=2, prefix=1)
-            if not found:
-                return word
-            corrected.append(str(found[0]))
-            return str(found[0])
+            found = corrector.suggest(word, limit=1, maxdist=2, prefix=1)
+            return str(found[0]) if found else None
 
         # Letters only, and not a field's name (service:...): what the syntax says stays as it is.
-        suggestion = WORD.sub(correct, text)
-        if not corrected:
+        suggestion, corrected, unknown = corrections(text, correct)
+        if suggestion is None:
             return None, unknown
         # Every word offered must be in a report this reader may see.
         for word in corrected:
-            if searcher.search(query.Term("words", word), filter=allowed, limit=1).is_empty():
+            if not docs(searcher, query.Term("words", word)) - denied:
                 return None, unknown
         return suggestion, unknown
 
 
-def _stems(word: str) -> list[str]:
-    return [token.text for token in analyzer()(word)]
+def _denied(searcher: Searcher, reader: Reader) -> set[int]:
+    """The documents this reader may not see: restricted incidents they take no part in."""
+    if reader.is_admin:
+        return set()
+    return docs(searcher, query.Term("restricted", True)) - docs(searcher, query.Term("readers", str(reader.user_id)))
 
 
-def _allowed(reader: Reader, filters: dict[str, tuple[str, ...]]) -> query.Query:
-    """What the reader may see, within the chosen facet values (each facet: any of its values)."""
+def _required(searcher: Searcher, filters: dict[str, tuple[str, ...]]) -> set[int] | None:
+    """The documents within the chosen facet values (each facet: any of its values), or None for all."""
     parts: list[query.Query] = []
-    if not reader.is_admin:
-        parts.append(query.Or([query.Term("restricted", False), query.Term("readers", str(reader.user_id))]))
     for name, values in filters.items():
         field = FACET_FIELDS.get(name)
         if field and values:
             lowered = field in ("service", "team", "tag", "category")
             parts.append(query.Or([query.Term(field, v.lower() if lowered else v) for v in values]))
-    return query.And(parts) if parts else query.Every()
+    return docs(searcher, query.And(parts)) if parts else None
 
 
-def _counts(results: Results, facet: str, shown: int) -> list[tuple[str, int]]:
-    groups: dict[Any, Any] = results.groups(facet)
-    counted = [(str(value), len(docs)) for value, docs in groups.items() if value not in (None, "")]
+def _shown(counts: dict[str, int], shown: int) -> list[tuple[str, int]]:
+    counted = [(str(value), n) for value, n in counts.items() if value not in (None, "")]
     return sorted(counted, key=lambda pair: (-pair[1], pair[0]))[:shown]
 
 
-def _hit(hit: WhooshHit, *, highlight: bool) -> Hit:
-    fields = hit.fields()
-    highlights: list[str] = []
-    if highlight:
-        for field in HIGHLIGHT_FIELDS:
-            if len(highlights) >= HIGHLIGHTS_SHOWN:
-                break
-            fragment = hit.highlights(field, top=1) if fields.get(field) else ""
-            if fragment:
-                highlights.append(nh3.clean(fragment, tags={"mark"}, attributes={}))
+def _highlighted_words(wanted: query.Query) -> frozenset[str]:
+    """The words of the query's text fields, which fragments mark."""
+    return frozenset(text for field, text in wanted.iter_all_terms() if field in TEXT_FIELDS and isinstance(text, str))
+
+
+def _hit(fields: dict[str, Any], score: float, highlights: tuple[str, ...]) -> Hit:
     date = fields["date"]
     return Hit(
         type=fields["type"],
         incident_id=int(fields["incident_id"]),
         postmortem_id=fields.get("postmortem_id"),
         title=fields.get("title", ""),
-        score=float(hit.score or 0.0),
-        highlights=tuple(highlights),
+        score=score,
+        highlights=highlights,
         published_at=fields.get("published_at"),
         services=tuple(s for s in fields.get("service", "").split(",") if s),
         severity=fields.get("severity", ""),
@@ -254,16 +242,6 @@ def _hit(hit: WhooshHit, *, highlight: bool) -> Hit:
     )
 
 
-def _telling_words(searcher: Searcher, text: str, count: int = 24) -> list[str]:
-    """The words of text that say most about it: frequent in it, rare in the library (tf-idf)."""
-    seen: dict[str, int] = {}
-    for token in analyzer()(text[:20_000]):
-        seen[token.text] = seen.get(token.text, 0) + 1
-    total = max(1, searcher.doc_count())
-    scored = []
-    for word, tf in seen.items():
-        df = sum(searcher.doc_frequency(field, word) for field in ("title", "summary", "body"))
-        if df == 0:
-            continue
-        scored.append((tf * (1.0 + (total / (1 + df))) ** 0.5, word))
-    return [word for _score, word in sorted(scored, reverse=True)[:count]]
+def _frequencies(searcher: Searcher, stems: Sequence[str]) -> dict[str, int]:
+    """In how many documents each stem is."""
+    return {stem: searcher.doc_frequency("content", stem) for stem in stems}

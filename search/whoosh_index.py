@@ -6,7 +6,10 @@ then replaces CURRENT in one rename, so searches go on against the old one until
 whole, and a rebuild killed halfway leaves the old one in use. Only the outbox worker and the
 rebuild write (Whoosh allows one writer an index; web requests only read). A searcher is reused
 until the index changes; then a new one is opened, never `refresh()`ed: whoosh-reloaded 2.7.5's
-refresh after a merging commit returns every document of the merged segments twice.
+refresh after a merging commit returns every document of the merged segments twice. An index
+written by an older version with other fields is not opened (OutdatedIndex, which says to run
+`flask search reindex`): searches and the outbox worker fail with that message until it is rebuilt,
+and the outbox keeps every change meanwhile.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from .documents import SearchDocument
 from .query import TEXT_FIELDS, analyzer
 
 CURRENT = "CURRENT"
-# Text searched but never shown in a fragment (a hit shows its services and tags by themselves).
-UNSTORED = ("alerts", "labels")
+# Text shown in a hit's fragments but searched only as part of `content` (every word of a document,
+# one field): a word is then a few postings lists to score, not one a section.
+SHOWN_ONLY = ("impact", "lessons", "body")
 WRITE_TIMEOUT_SECONDS = 30.0
 # Generations older than the one in use are deleted by the next rebuild, which may find a searcher of
 # another process still reading one it replaced a moment ago: it keeps the previous generation too.
@@ -40,7 +44,7 @@ KEEP_GENERATIONS = 2
 
 def schema() -> Schema:
     """The fields of a document: text searched and highlighted, facets, filters and what a hit shows."""
-    text = {name: TEXT(analyzer=analyzer(), stored=name not in UNSTORED) for name in TEXT_FIELDS}
+    text = {name: TEXT(analyzer=analyzer(), stored=name != "content") for name in TEXT_FIELDS}
     return Schema(
         key=ID(unique=True, stored=True),
         type=ID(stored=True),
@@ -58,10 +62,24 @@ def schema() -> Schema:
         readers=KEYWORD(),
         source_id=STORED,
         digest=STORED,
-        # Every word as written (not stemmed), for "did you mean".
-        words=TEXT(analyzer=analyzer_unstemmed()),
+        # Every word as written (not stemmed), for "did you mean": which words, not where.
+        words=TEXT(analyzer=analyzer_unstemmed(), phrase=False),
+        **{name: STORED() for name in SHOWN_ONLY},
         **text,
     )
+
+
+def outdated(found: Schema) -> bool:
+    """Whether an index was written with other fields than today's (by an older version): it must be
+    rebuilt (`flask search reindex`) before it can be searched or written."""
+    wanted = schema()
+    return sorted(found.names()) != sorted(wanted.names()) or any(
+        type(found[name]) is not type(wanted[name]) for name in wanted.names()
+    )
+
+
+class OutdatedIndex(RuntimeError):
+    """The index in use was written by an older version with other fields."""
 
 
 def analyzer_unstemmed() -> Analyzer:
@@ -72,7 +90,20 @@ def analyzer_unstemmed() -> Analyzer:
 def fields_of(document: SearchDocument) -> dict[str, object]:
     """A document as Whoosh stores it."""
     labels = "\n".join([*document.services, *document.teams, *document.tags])
-    text = {name: labels if name == "labels" else getattr(document, name) for name in TEXT_FIELDS}
+    every = "\n".join(
+        [
+            document.title,
+            document.summary,
+            document.factors,
+            document.impact,
+            document.countermeasures,
+            document.lessons,
+            document.body,
+            document.alerts,
+            labels,
+        ]
+    )
+    text = {name: every if name == "content" else getattr(document, name) for name in TEXT_FIELDS}
     return {
         "key": document.key,
         "type": document.type,
@@ -90,7 +121,8 @@ def fields_of(document: SearchDocument) -> dict[str, object]:
         "readers": " ".join(str(reader) for reader in document.reader_ids),
         "source_id": document.source_id,
         "digest": document.digest,
-        "words": "\n".join(str(value) for value in text.values()),
+        "words": every,
+        **{name: getattr(document, name) for name in SHOWN_ONLY},
         **text,
     }
 
@@ -109,7 +141,13 @@ class IndexFolder:
         name = self._current_name() or self._first_generation()
         with self._lock:
             if name not in self._opened:
-                self._opened = {name: index.open_dir(str(self.root / name))}
+                opened = index.open_dir(str(self.root / name))
+                if outdated(opened.schema):
+                    raise OutdatedIndex(
+                        f"The search index {self.root / name} was written by an older version of Kintsugi "
+                        "with other fields: rebuild it with `flask search reindex`."
+                    )
+                self._opened = {name: opened}
             return self._opened[name]
 
     @contextmanager

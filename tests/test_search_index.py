@@ -3,6 +3,8 @@ the database, and never returns a document twice; similar post-mortems come to t
 
 from __future__ import annotations
 
+import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -13,15 +15,20 @@ from flask import Flask
 from library import index_now, published
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
-from whoosh.query import Every
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
+from whoosh.query import Every, Or, Phrase, Term
 
 from app import create_app
 from incidents.database import get_session
 from incidents.outbox.worker import start_thread, stop_thread
 from search import service
+from search.engine import Reader, SearchRequest
 from search.postgres_engine import PostgresEngine
+from search.query import analyzer
 from search.whoosh_engine import WhooshEngine
-from search.whoosh_index import IndexFolder
+from search.whoosh_fragments import Fragments
+from search.whoosh_index import IndexFolder, OutdatedIndex, fields_of, schema
+from search.whoosh_ranking import rank
 
 
 def search(caller: Caller, q: str) -> dict[str, Any]:
@@ -110,27 +117,76 @@ def test_a_searcher_is_reopened_not_refreshed_so_a_merge_never_doubles_hits(tmp_
     """whoosh-reloaded 2.7.5: Searcher.refresh() after a merging commit returns the merged segments'
     documents twice (55 distinct of 109 hits). The index folder must open a new searcher instead."""
     folder = IndexFolder(tmp_path)
-    small = Schema(key=ID(unique=True, stored=True), text=TEXT)
     name = "generation-test"
     (tmp_path / name).mkdir()
-    ix = whoosh_index.create_in(str(tmp_path / name), small)
+    ix = whoosh_index.create_in(str(tmp_path / name), schema())
     (tmp_path / "CURRENT").write_text(name)
     writer = ix.writer()
     for n in range(50):
-        writer.add_document(key=f"d{n}", text="alpha")
+        writer.add_document(key=f"d{n}", content="alpha")
     writer.commit()
     for n in range(50, 54):
         writer = ix.writer()
-        writer.add_document(key=f"d{n}", text="alpha")
+        writer.add_document(key=f"d{n}", content="alpha")
         writer.commit()
     with folder.searcher() as before:
         assert before.doc_count() == 54
     writer = folder.current().writer()
-    writer.add_document(key="d54", text="alpha")
+    writer.add_document(key="d54", content="alpha")
     writer.commit()  # MERGE_SMALL merges every segment into one
     with folder.searcher() as after:
         keys = [hit["key"] for hit in after.search(Every(), limit=None)]
-    assert len(keys) == len(set(keys)) == 55
+        assert len(keys) == len(set(keys)) == 55
+        ranked = rank(after, Term("content", "alpha"), limit=None)
+        assert ranked.total == len(ranked.top) == 55
+
+
+def test_an_index_written_with_older_fields_says_to_rebuild_it(tmp_path: Path) -> None:
+    name = "generation-old"
+    (tmp_path / name).mkdir()
+    whoosh_index.create_in(str(tmp_path / name), Schema(key=ID(unique=True, stored=True), body=TEXT))
+    (tmp_path / "CURRENT").write_text(name)
+    with pytest.raises(OutdatedIndex, match="flask search reindex"):
+        IndexFolder(tmp_path).current()
+
+
+def test_the_ranking_is_whooshs_own_term_at_a_time_with_deletions_and_segments(app: Flask, responder: Caller) -> None:
+    """rank() adds postings list after postings list; Whoosh walks documents: same documents, same
+    order, same scores, across segments and deleted documents, for plain words, phrases and ANDs."""
+    for n, (title, summary) in enumerate(
+        [
+            ("Checkout 502s from an exhausted connection pool", "The database connection pool ran out."),
+            ("Edge certificate expired", "Browsers refused the site: its TLS certificate expired."),
+            ("Disk full on the database primary", "No space left on the log volume; writes failed."),
+            ("Connection resets at the load balancer", "The balancer dropped idle connections."),
+            ("Queue consumers stalled", "Consumers stopped; the queue grew for an hour."),
+        ]
+    ):
+        declare(responder, title=title, summary=summary, services=["checkout" if n % 2 else "edge"])
+    index_now(app)
+    engine = service.engine_of(app)
+    with app.app_context():
+        documents = service.documents_of(get_session(), [2, 3, 4])
+    for document in documents:  # a segment each, not merged; the older documents deleted
+        writer = engine.folder.current().writer()
+        writer.update_document(**fields_of(document))
+        writer.commit(merge=False)
+    queries = [
+        engine._parse("database connection pool errors")[0],
+        engine._parse('service:checkout "connection pool"')[0],
+        Or([Term("content", "connect"), Phrase("content", ["load", "balanc"]), Term("service", "edge", boost=2.0)]),
+        Every(),
+    ]
+    with engine.folder.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
+        for wanted in queries:
+            theirs = searcher.search(wanted, limit=None)
+            ours = rank(searcher, wanted, limit=None)
+            assert ours.total == len(theirs)
+            assert [docnum for docnum, _score in ours.top] == [hit.docnum for hit in theirs]
+            assert [round(score, 9) for _docnum, score in ours.top] == [round(hit.score, 9) for hit in theirs]
+    found = engine.search(SearchRequest(q="connection", filters={"service": ("checkout",)}), Reader(1, is_admin=True))
+    assert found.total == 1 and dict(found.facets["service"]) == {"checkout": 1}
 
 
 @pytest.mark.usefixtures("search_backend")
@@ -234,3 +290,37 @@ def test_an_imported_report_is_found_with_the_identifier_it_came_with(
         ("Ledger replication lag", "postmortem", "PM-2019-004")
     ]
     assert search(responder, "poisoned consumer")["hits"][0]["source_id"] == "no-front-matter"
+
+
+def test_a_fragment_is_the_one_whooshs_highlighter_makes() -> None:
+    """Fragments cuts only the stretches around the words found, and stems each distinct word once."""
+    analyze = analyzer()
+    fragments = Fragments(analyze)
+    sentences = [
+        "The database connection pool ran out at 09:12, and checkout answered 502 to every card payment.",
+        "Engineers raised the pool size, which moved the bottleneck to the *primary* database's CPU.",
+        "An alert on pool saturation existed but paged nobody: its route pointed at a retired team.",
+        "Node.js workers kept retrying e.g. every 10 ms, so the database saw ten times the usual load.",
+        "Nothing else changed that week.",
+    ]
+    rng = random.Random(5)
+    texts = [" ".join(rng.choices(sentences, k=k)) for k in (1, 3, 12, 40, 80)]
+    texts.append(sentences[-1])
+    shown = 0
+    for words in ({"databas", "pool"}, {"cpu"}, {"node.j", "retri"}, {"absent"}, {"alert", "team", "load", "primari"}):
+        for text in texts:
+            theirs = highlight(
+                text,
+                frozenset(words),
+                analyze,
+                ContextFragmenter(maxchars=240, surround=60),
+                HtmlFormatter(tagname="mark", between=" … "),
+                top=1,
+            )
+            assert unclassed(fragments.best(text, frozenset(words))) == unclassed(theirs)
+            shown += "<mark>" in unclassed(theirs)
+    assert shown >= 15
+
+
+def unclassed(html: str) -> str:
+    return re.sub(r' class="[^"]*"', "", html)
