@@ -144,6 +144,55 @@ def line(label: str, samples: list[float], target: float | None) -> tuple[float,
     return p50, p95
 
 
+def through_the_api(client: Any, auth: dict[str, str], queries: list[str]) -> tuple[float, float]:
+    """Time every query through GET /api/search, twice, after a warm-up: p50 and p95."""
+
+    def api(n: int) -> None:
+        answer = client.get("/api/search", query_string={"q": queries[n % len(queries)]}, headers=auth)
+        assert answer.status_code == 200, answer.get_json()
+
+    for n in range(10):
+        api(n)
+    return line("search through the API (fragments, facets)", timed(2 * len(queries), api), 100)
+
+
+def against_the_bare_engine(ours: tuple[float, float], bare: Callable[[int], Any], queries: int) -> None:
+    """Time the bare engine on the same queries, and print our overhead as a ratio."""
+    for n in range(10):
+        bare(n)
+    engine_only = line("the bare engine, same queries (top 10)", timed(2 * queries, bare), None)
+    print(f"{'our overhead':44} {ours[0] / engine_only[0]:.2f}x at p50, {ours[1] / engine_only[1]:.2f}x at p95")
+
+
+def similar_and_fresh(
+    app: Any, client: Any, auth: dict[str, str], descriptions: list[str], services: list[str]
+) -> None:
+    """Time POST /api/similar for each description, then publish 20 post-mortems with the outbox worker
+    running and time each from the publishing answer to the moment a search finds it."""
+
+    def similar(n: int) -> None:
+        body = {"text": descriptions[n], "services": [services[n % len(services)]]}
+        answer = client.post("/api/similar", json=body, headers=auth)
+        assert answer.status_code == 200, answer.get_json()
+
+    line("similar post-mortems (POST /api/similar)", timed(len(descriptions), similar), 150)
+    start_thread(app)
+    waits = []
+    try:
+        for n in range(20):
+            marker = f"freshmarker{n}x"
+            published(client, auth, title=f"Queue stall {marker}", summary=f"Consumers stalled; {marker}.")
+            began = time.perf_counter()
+            while client.get("/api/search", query_string={"q": marker}, headers=auth).get_json()["total"] == 0:
+                if time.perf_counter() - began > 30:
+                    raise SystemExit(f"{marker} not searchable after 30 s")
+                time.sleep(0.005)
+            waits.append((time.perf_counter() - began) * 1000)
+    finally:
+        stop_thread(app)
+    line("publish to searchable (worker thread)", waits, 1000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=10_000)
@@ -185,13 +234,7 @@ def main() -> None:
         client = app.test_client()
         auth = {"Authorization": f"Bearer {token}"}
 
-        def api(n: int) -> None:
-            answer = client.get("/api/search", query_string={"q": queries[n % len(queries)]}, headers=auth)
-            assert answer.status_code == 200, answer.get_json()
-
-        for n in range(10):
-            api(n)
-        ours = line("search through the API (highlights, facets)", timed(2 * len(queries), api), 100)
+        ours = through_the_api(client, auth, queries)
 
         bare_parser = engine._parsers[False]  # the same parse, without synonyms, access, facets or JSON
 
@@ -202,35 +245,8 @@ def main() -> None:
                 for hit in results:
                     hit.highlights("summary", top=1)
 
-        for n in range(10):
-            bare(n)
-        engine_only = line("the bare engine, same queries (top 10)", timed(2 * len(queries), bare), None)
-        print(f"{'our overhead':44} {ours[0] / engine_only[0]:.2f}x at p50, {ours[1] / engine_only[1]:.2f}x at p95")
-
-        descriptions = rng.sample(words.sentences, 30)
-
-        def similar(n: int) -> None:
-            body = {"text": descriptions[n], "services": [services[n % len(services)]]}
-            answer = client.post("/api/similar", json=body, headers=auth)
-            assert answer.status_code == 200, answer.get_json()
-
-        line("similar post-mortems (POST /api/similar)", timed(len(descriptions), similar), 150)
-
-        start_thread(app)
-        waits = []
-        try:
-            for n in range(20):
-                marker = f"freshmarker{n}x"
-                published(client, auth, title=f"Queue stall {marker}", summary=f"Consumers stalled; {marker}.")
-                began = time.perf_counter()
-                while client.get("/api/search", query_string={"q": marker}, headers=auth).get_json()["total"] == 0:
-                    if time.perf_counter() - began > 30:
-                        raise SystemExit(f"{marker} not searchable after 30 s")
-                    time.sleep(0.005)
-                waits.append((time.perf_counter() - began) * 1000)
-        finally:
-            stop_thread(app)
-        line("publish to searchable (worker thread)", waits, 1000)
+        against_the_bare_engine(ours, bare, len(queries))
+        similar_and_fresh(app, client, auth, rng.sample(words.sentences, 30), services)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,11 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_relevance import queries as relevance_queries
-from bench_search import CORPUS, Vocabulary, line, published, timed
+from bench_search import CORPUS, Vocabulary, against_the_bare_engine, similar_and_fresh, through_the_api
 from scratch import postgres_databases
 from sqlalchemy import text
 
@@ -39,7 +38,6 @@ from app import create_app
 from incidents.accounts.service import create_api_token, create_user
 from incidents.database import engine_of, get_session
 from incidents.models import Role
-from incidents.outbox.worker import start_thread, stop_thread
 from incidents.tables import all_tables
 from search import postgres_tables, service
 from search.query import analyzer
@@ -97,14 +95,7 @@ def main() -> None:
         client = app.test_client()
         auth = {"Authorization": f"Bearer {token}"}
 
-        def api(n: int) -> None:
-            answer = client.get("/api/search", query_string={"q": queries[n % len(queries)]}, headers=auth)
-            assert answer.status_code == 200, answer.get_json()
-
-        for n in range(10):
-            api(n)
-        ours = line("search through the API (fragments, facets)", timed(2 * len(queries), api), 100)
-
+        ours = through_the_api(client, auth, queries)
         analyze = analyzer()
         bare_queries = [" | ".join(f"'{t.text}'" for t in analyze(q.replace("'", " "))) or "''" for q in queries]
 
@@ -112,35 +103,8 @@ def main() -> None:
             with database.connect() as connection:
                 connection.execute(BARE, {"q": bare_queries[n % len(bare_queries)]}).all()
 
-        for n in range(10):
-            bare(n)
-        engine_only = line("the bare engine, same queries (top 10)", timed(2 * len(queries), bare), None)
-        print(f"{'our overhead':44} {ours[0] / engine_only[0]:.2f}x at p50, {ours[1] / engine_only[1]:.2f}x at p95")
-
-        descriptions = rng.sample(words.sentences, 30)
-
-        def similar(n: int) -> None:
-            body: dict[str, Any] = {"text": descriptions[n], "services": [services[n % len(services)]]}
-            answer = client.post("/api/similar", json=body, headers=auth)
-            assert answer.status_code == 200, answer.get_json()
-
-        line("similar post-mortems (POST /api/similar)", timed(len(descriptions), similar), 150)
-
-        start_thread(app)
-        waits = []
-        try:
-            for n in range(20):
-                marker = f"freshmarker{n}x"
-                published(client, auth, title=f"Queue stall {marker}", summary=f"Consumers stalled; {marker}.")
-                began = time.perf_counter()
-                while client.get("/api/search", query_string={"q": marker}, headers=auth).get_json()["total"] == 0:
-                    if time.perf_counter() - began > 30:
-                        raise SystemExit(f"{marker} not searchable after 30 s")
-                    time.sleep(0.005)
-                waits.append((time.perf_counter() - began) * 1000)
-        finally:
-            stop_thread(app)
-        line("publish to searchable (worker thread)", waits, 1000)
+        against_the_bare_engine(ours, bare, len(queries))
+        similar_and_fresh(app, client, auth, rng.sample(words.sentences, 30), services)
         database.dispose()
 
 

@@ -27,7 +27,7 @@ from incidents.events import (
 )
 from incidents.panels import PLACES, add_panel
 
-from . import api, cli, library, service, similar_panel, views
+from . import api, cli, library, service, similar_panel, unavailable, views
 from .engine import Engine
 from .importing.cli import import_command
 from .postgres_engine import PostgresEngine
@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         csrf.exempt(api.bp)
+    unavailable.init_app(app)
     app.cli.add_command(cli.search_cli)
     app.cli.add_command(import_command)
 

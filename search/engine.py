@@ -24,6 +24,11 @@ FACET_VALUES = 20
 FACET_VALUES_MAX = 1000
 
 
+class IndexOutdated(RuntimeError):
+    """The index was written by an older version of Kintsugi, with other fields: it must be rebuilt
+    from the database (the outbox worker does so at the next change; `flask search reindex` at once)."""
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who is searching: admins see everything, others open incidents and those they take part in."""

@@ -146,39 +146,24 @@ class PostgresEngine:
                 return self._run(connection, None, request, reader, read_as_words=False)
             wanted, read_as_words = parsed(self._parsers, self._schema, typed)
             expert = is_expert(typed)
+
+            def run(asked: query.Query, *, as_words: bool, collapse: bool = True) -> SearchResults:
+                with_them = with_synonyms(asked, self.synonyms)
+                return self._run(connection, with_them, request, reader, read_as_words=as_words, collapse=collapse)
+
+            # As the Whoosh engine does: a misspelt word is searched as the known word it nearly is; an
+            # expert's query as typed; words one or two edits away when nothing else is found.
             suggestion, unknown = self._suggest(connection, typed, reader)
             if suggestion is not None and not expert:
                 corrected = parsed(self._parsers, self._schema, suggestion)[0]
-                found = self._run(
-                    connection,
-                    with_synonyms(corrected, self.synonyms),
-                    request,
-                    reader,
-                    read_as_words=False,
-                    collapse=True,
-                )
-                return replace(found, suggestion=suggestion, fuzzy=True)
-            results = self._run(
-                connection,
-                with_synonyms(wanted, self.synonyms),
-                request,
-                reader,
-                read_as_words=read_as_words,
-                collapse=not expert,
-            )
+                return replace(run(corrected, as_words=False), suggestion=suggestion, fuzzy=True)
+            results = run(wanted, as_words=read_as_words, collapse=not expert)
             if results.total or not unknown or expert:
                 return replace(results, suggestion=suggestion)
             loose = self._fuzzy(connection, unknown)
             if loose is None:
                 return results
-            found = self._run(
-                connection,
-                with_synonyms(loose, self.synonyms),
-                request,
-                reader,
-                read_as_words=read_as_words,
-                collapse=True,
-            )
+            found = run(loose, as_words=read_as_words)
             return replace(found, fuzzy=found.total > 0)
 
     def similar(
@@ -410,12 +395,14 @@ def _page(ranked: bool) -> str:
     """The page asked: the ranked candidates first, then the other matches, newest first."""
     if not ranked:
         return "SELECT key, 0.0 AS score FROM matched ORDER BY date DESC, key LIMIT :limit OFFSET :offset"
+    # No ORDER BY around the two: PostgreSQL reads them in turn and stops at the page's end, so the
+    # other matches are only sorted when the ranked ones do not fill the page.
     return """
-        SELECT key, score FROM (
-            SELECT key, score, 0 AS tier, date FROM ranked
-            UNION ALL
-            SELECT m.key, 0.0, 1, m.date FROM matched m WHERE NOT EXISTS (SELECT 1 FROM ranked r WHERE r.key = m.key)
-        ) ordered ORDER BY tier, score DESC, date DESC, key LIMIT :limit OFFSET :offset"""
+        (SELECT key, score FROM ranked ORDER BY score DESC, date DESC, key)
+        UNION ALL
+        (SELECT m.key, 0.0 FROM matched m WHERE NOT EXISTS (SELECT 1 FROM ranked r WHERE r.key = m.key)
+         ORDER BY m.date DESC, m.key)
+        LIMIT :limit OFFSET :offset"""
 
 
 # The facet counts of what matched, in one pass: rows ('facet', NULL, "facet/value", count).

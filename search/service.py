@@ -3,6 +3,7 @@ find similar post-mortems, rebuild it and check it against the database."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -19,9 +20,10 @@ from incidents.library import (
 from incidents.models import User
 
 from .documents import SearchDocument, document_of, key_of
-from .engine import Engine, Hit, Reader, SearchRequest, SearchResults
+from .engine import Engine, Hit, IndexOutdated, Reader, SearchRequest, SearchResults
 
 EXTENSION = "kintsugi.search"
+log = logging.getLogger(__name__)
 SIMILAR_LIMIT = 5
 
 
@@ -45,8 +47,13 @@ def index_changes(session: Session, events: Sequence[Event]) -> None:
         return
     documents = documents_of(session, sorted(incident_ids))
     found = {d.incident_id for d in documents}
-    engine_of(current_app).write(documents, [key_of(i) for i in incident_ids if i not in found])
     session.rollback()  # only read: end the transaction so that a SQLite writer is not kept waiting
+    try:
+        engine_of(current_app).write(documents, [key_of(i) for i in incident_ids if i not in found])
+    except IndexOutdated:
+        # After an upgrade that changed the index's fields: the one writer builds it anew, with these.
+        log.warning("the search index was written by an older version: rebuilding it from the database")
+        rebuild(session)
 
 
 def documents_of(session: Session, incident_ids: Sequence[int]) -> list[SearchDocument]:

@@ -30,6 +30,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from .documents import SearchDocument
+from .engine import IndexOutdated
 from .query import TEXT_FIELDS, analyzer
 
 CURRENT = "CURRENT"
@@ -78,7 +79,7 @@ def outdated(found: Schema) -> bool:
     )
 
 
-class OutdatedIndex(RuntimeError):
+class OutdatedIndex(IndexOutdated):
     """The index in use was written by an older version with other fields."""
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Caller, declare
+from conftest import Caller, declare, make_user, sign_in
 from flask import Flask
+from flask.testing import FlaskClient
 from library import index_now, published
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
@@ -148,6 +149,25 @@ def test_an_index_written_with_older_fields_says_to_rebuild_it(tmp_path: Path) -
     (tmp_path / "CURRENT").write_text(name)
     with pytest.raises(OutdatedIndex, match="flask search reindex"):
         IndexFolder(tmp_path).current()
+
+
+def test_after_an_upgrade_readers_are_told_and_the_next_change_rebuilds_the_index(
+    app: Flask, client: FlaskClient, responder: Caller
+) -> None:
+    declare(responder, title="Lighthouse lamp failed", summary="The lamp of the lighthouse went dark.")
+    root = Path(app.config["SEARCH_INDEX"])
+    name = "generation-old"
+    (root / name).mkdir(parents=True)
+    whoosh_index.create_in(str(root / name), Schema(key=ID(unique=True, stored=True), body=TEXT))
+    (root / "CURRENT").write_text(name)
+    answer = responder.get("/api/search", query_string={"q": "lighthouse"})
+    assert answer.status_code == 503 and "being rebuilt" in answer.get_json()["error"]["message"]
+    make_user(app, "reader@example.com")
+    sign_in(client, "reader@example.com")
+    page = client.get("/search", query_string={"q": "lighthouse"})
+    assert page.status_code == 503 and "flask search reindex" in page.get_data(as_text=True)
+    index_now(app)  # the outbox worker meets the old index with the incident's change, and rebuilds it
+    assert search(responder, "lighthouse")["total"] == 1
 
 
 def test_the_ranking_is_whooshs_own_term_at_a_time_with_deletions_and_segments(app: Flask, responder: Caller) -> None:

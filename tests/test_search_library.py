@@ -249,3 +249,22 @@ def test_a_highlight_shows_the_text_as_written_and_only_its_marks_as_markup(app:
     shown = " ".join(hit["highlights"])
     assert "<mark>zeppelin</mark>" in shown
     assert "&lt;script&gt;" in shown and "<script" not in shown and "<b>" not in shown
+
+
+def test_every_match_is_on_some_page_once_even_when_only_the_rarer_words_are_ranked(
+    app: Flask, responder: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In a large library PostgreSQL ranks only the documents holding a query's rarer words, then the
+    # other matches, newest first; a tiny bound makes this library "large".
+    monkeypatch.setattr("search.postgres_engine.CANDIDATES", 1)
+    for n, words in enumerate(["gateway timeout", "gateway", "gateway", "timeout"]):
+        declare(responder, title=f"Incident {n}", summary=f"The {words} was seen.")
+    declare(responder, title="Unrelated", summary="Nothing in common.")
+    index_now(app)
+    seen = []
+    for page in (1, 2, 3):
+        answer = search(responder, q="gateway timeout", limit=2, page=page)
+        assert answer["total"] == 4
+        seen += [hit["id"] for hit in answer["hits"]]
+    assert len(seen) == len(set(seen)) == 4
+    assert search(responder, q="gateway timeout", limit=2)["hits"][0]["title"] == "Incident 0"
