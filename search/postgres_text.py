@@ -2,9 +2,11 @@
 
 Both engines read words the same way: the analyzer of search/query.py (the same stems and stop words)
 makes the lexemes here, and a query is parsed by the same parser, then written as a `tsquery`. So the
-two engines find the same documents for the same query. A lexeme is tagged with its field
-("title/connect"), which lets an expert's `title:` query and a phrase stay within one field; its
-weight (A to D) is how much a match in that field counts when ranking.
+two engines find the same documents for the same query. A stem is one lexeme, its positions weighted
+(A to D) by the field each is in: how much a match there counts when ranking. The fields a review's
+conclusions are in (title, factors, summary, countermeasures) also keep their stems tagged
+("factors/connect"), so that `factors:` asks for exactly them and a word found there counts again;
+keyword values are tagged with their facet ("service/checkout").
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ from .documents import SearchDocument
 from .query import TEXT_FIELDS, analyzer
 from .whoosh_index import analyzer_unstemmed
 
-# A lexeme is a stem, with its positions weighted by the field they are in; an expert's `title:`
-# query asks for weight A, `body:` for D. The weights say how much a match counts when ranking:
-# ts_rank's array is {D, C, B, A}.
+# How much a match counts when ranking, by weight: ts_rank's array is {D, C, B, A}.
 RANK_WEIGHTS = "{0.3, 0.45, 0.8, 0.7}"
 # The parts of a document, and the weight of their words.
 FIELD_WEIGHTS = {
@@ -222,7 +222,9 @@ def _written(node: query.Query, weighted: bool) -> str | None:
         operands = [_operand(node.fieldname, str(w)) for w in node.words]
         if not operands or None in operands:
             return None
-        return "(" + " <-> ".join(_rendered(o, weighted) for o in operands if o is not None) + ")"
+        # A phrase of every word (content) is found in any field, as in Whoosh's content.
+        whole = [(o[0], EVERY_WEIGHT if o[1] >= UNTAGGED else o[1]) for o in operands if o is not None]
+        return "(" + " <-> ".join(_rendered(o, weighted) for o in whole) + ")"
     if isinstance(node, query.Not):
         inner = _written(node.query, weighted)
         return f"!({inner})" if inner else None

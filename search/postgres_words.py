@@ -16,6 +16,7 @@ NEAR_WORDS = 0.2
 
 
 def document_count(connection: Connection) -> int:
+    """How many documents the library holds."""
     found = connection.execute(
         text("SELECT documents FROM search_lexemes WHERE lexeme = :lexeme"), {"lexeme": DOCUMENTS}
     ).scalar()

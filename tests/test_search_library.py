@@ -268,3 +268,10 @@ def test_every_match_is_on_some_page_once_even_when_only_the_rarer_words_are_ran
         seen += [hit["id"] for hit in answer["hits"]]
     assert len(seen) == len(set(seen)) == 4
     assert search(responder, q="gateway timeout", limit=2)["hits"][0]["title"] == "Incident 0"
+
+
+def test_a_phrase_asked_of_every_word_is_found_in_any_field(responder: Caller, library: dict[str, Any]) -> None:
+    # `body:` means every word of the report, the title's included.
+    answer = search(responder, q='body:"exhausted connection"')
+    assert [hit["id"] for hit in answer["hits"]] == [library["pool"]["id"]]
+    assert search(responder, q='title:"connection exhausted"')["total"] == 0
