@@ -113,6 +113,11 @@ def shelves(app: Flask, responder: Caller) -> dict[str, Any]:
     return found
 
 
+def published_on(responder: Caller, title: str, started_at: str) -> None:
+    """A published post-mortem of an incident that began then, with nothing else to tell it apart."""
+    published(responder, title=title, summary="x", services=["a"], factors=FACTOR, started_at=started_at)
+
+
 def test_the_front_page_lists_recently_published_newest_first(app: Flask, shelves: dict[str, Any]) -> None:
     client = browser(app, "kim@example.com")
     html = page(client, "/library")
@@ -232,31 +237,10 @@ def test_this_day_in_incident_history_on_the_front_page(app: Flask, responder: C
     today = datetime.now(UTC).date()
     two, five = earlier_years(today, 2)[0], earlier_years(today, 5)[-1]
     md = f"{today.month:02d}-{today.day:02d}"
-    published(
-        responder,
-        title="Anniversary two",
-        summary="x",
-        services=["a"],
-        factors=FACTOR,
-        started_at=f"{two}-{md}T12:00:00+00:00",
-    )
-    published(
-        responder,
-        title="Anniversary five",
-        summary="x",
-        services=["a"],
-        factors=FACTOR,
-        started_at=f"{five}-{md}T00:00:00+00:00",
-    )
+    published_on(responder, "Anniversary two", f"{two}-{md}T12:00:00+00:00")
+    published_on(responder, "Anniversary five", f"{five}-{md}T00:00:00+00:00")
     other = today - timedelta(days=400)
-    published(
-        responder,
-        title="Another day",
-        summary="x",
-        services=["a"],
-        factors=FACTOR,
-        started_at=f"{other.isoformat()}T12:00:00+00:00",
-    )
+    published_on(responder, "Another day", f"{other.isoformat()}T12:00:00+00:00")
     index_now(app)
     client = browser(app, "kim@example.com", zone="UTC")
     history = section(page(client, "/library"), "this-day-h")
@@ -267,14 +251,7 @@ def test_this_day_in_incident_history_on_the_front_page(app: Flask, responder: C
 
 def test_nothing_happened_on_this_day(app: Flask, responder: Caller) -> None:
     other = datetime.now(UTC).date() - timedelta(days=200)
-    published(
-        responder,
-        title="Another day",
-        summary="x",
-        services=["a"],
-        factors=FACTOR,
-        started_at=f"{other.isoformat()}T12:00:00+00:00",
-    )
+    published_on(responder, "Another day", f"{other.isoformat()}T12:00:00+00:00")
     index_now(app)
     client = browser(app, "kim@example.com")
     history = section(page(client, "/library"), "this-day-h")
@@ -295,7 +272,7 @@ def test_this_day_reads_the_day_in_the_readers_zone(app: Flask, responder: Calle
         ("Midday", "2022-03-10T12:00:00+00:00"),
         ("This year", "2026-03-10T12:00:00+00:00"),
     ):
-        published(responder, title=title, summary="x", services=["a"], factors=FACTOR, started_at=started)
+        published_on(responder, title, started)
     with app.app_context():
         viewer = viewer_named("riley@example.com")
         on = {
@@ -314,7 +291,7 @@ def test_february_29th_comes_round_in_leap_years_and_on_the_28th_of_others(app: 
         ("Twenty-eighth", "2025-02-28T12:00:00+00:00"),
         ("First of March", "2023-03-01T12:00:00+00:00"),
     ):
-        published(responder, title=title, summary="x", services=["a"], factors=FACTOR, started_at=started)
+        published_on(responder, title, started)
     with app.app_context():
         viewer = viewer_named("riley@example.com")
 
