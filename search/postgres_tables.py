@@ -84,8 +84,3 @@ def create(connection: Connection) -> None:
     connection.execute(text(EXTENSION))
     metadata.create_all(connection)
     connection.execute(text(TRIGRAM_INDEX))
-
-
-def drop(connection: Connection) -> None:
-    """Drop the engine's tables."""
-    metadata.drop_all(connection)
