@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,38 @@ def line(label: str, samples: list[float], target: float | None) -> tuple[float,
     return p50, p95
 
 
+@dataclass
+class Library:
+    """What a speed run draws from: its arguments, the corpus's words, and the services, teams and
+    queries of the generated library (the same for every engine)."""
+
+    arguments: argparse.Namespace
+    words: Vocabulary
+    rng: random.Random
+    services: list[str]
+    teams: list[str]
+    queries: list[str]
+
+    @classmethod
+    def from_arguments(cls, description: str, documents: int) -> Library:
+        """Read --documents (default `documents`) and the corpus; exit when there is no corpus."""
+        parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.add_argument("--documents", type=int, default=documents)
+        arguments = parser.parse_args()
+        if not CORPUS.exists():
+            sys.exit(f"no corpus at {CORPUS}")
+        words = Vocabulary(CORPUS)
+        rng = random.Random(7)
+        services = [f"{w.lower()}-svc" for w in rng.sample(words.title_words, 40)]
+        teams = [f"team-{w.lower()}" for w in rng.sample(words.title_words, 12)]
+        return cls(arguments, words, rng, services, teams, [q["q"] for q in relevance_queries()])
+
+    def documents(self) -> Iterator[SearchDocument]:
+        """The generated post-mortems, as many as --documents asks."""
+        for n in range(self.arguments.documents):
+            yield self.words.document(self.rng, n, self.services, self.teams)
+
+
 def through_the_api(client: Any, auth: dict[str, str], queries: list[str]) -> tuple[float, float]:
     """Time every query through GET /api/search, twice, after a warm-up: p50 and p95."""
 
@@ -194,16 +227,7 @@ def similar_and_fresh(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--documents", type=int, default=10_000)
-    args = parser.parse_args()
-    if not CORPUS.exists():
-        sys.exit(f"no corpus at {CORPUS}")
-    words = Vocabulary(CORPUS)
-    rng = random.Random(7)
-    services = [f"{w.lower()}-svc" for w in rng.sample(words.title_words, 40)]
-    teams = [f"team-{w.lower()}" for w in rng.sample(words.title_words, 12)]
-    queries = [q["q"] for q in relevance_queries()]
+    library = Library.from_arguments(__doc__ or "", 10_000)
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(
             {
@@ -221,32 +245,28 @@ def main() -> None:
             _, token = create_api_token(session, user_id=user.id)
         engine = service.engine_of(app)
 
-        def documents() -> Iterator[SearchDocument]:
-            for n in range(args.documents):
-                yield words.document(rng, n, services, teams)
-
         started = time.perf_counter()
         with app.app_context():
-            count = engine.rebuild(documents())
+            count = engine.rebuild(library.documents())
         took = time.perf_counter() - started
         print(f"indexed {count:,} generated post-mortems in {took:.1f} s: {count / took:,.0f} documents/s")
 
         client = app.test_client()
         auth = {"Authorization": f"Bearer {token}"}
 
-        ours = through_the_api(client, auth, queries)
+        ours = through_the_api(client, auth, library.queries)
 
         bare_parser = engine._parsers[False]  # the same parse, without synonyms, access, facets or JSON
 
         def bare(n: int) -> None:
             with engine.folder.searcher() as searcher:
-                results = searcher.search(bare_parser.parse(queries[n % len(queries)]), limit=10)
+                results = searcher.search(bare_parser.parse(library.queries[n % len(library.queries)]), limit=10)
                 results.formatter = highlight.HtmlFormatter(tagname="mark")
                 for hit in results:
                     hit.highlights("summary", top=1)
 
-        against_the_bare_engine(ours, bare, len(queries))
-        similar_and_fresh(app, client, auth, rng.sample(words.sentences, 30), services)
+        against_the_bare_engine(ours, bare, len(library.queries))
+        similar_and_fresh(app, client, auth, library.rng.sample(library.words.sentences, 30), library.services)
 
 
 if __name__ == "__main__":

@@ -21,16 +21,13 @@ Targets: query p95 under 100 ms, similar p95 under 150 ms, freshness under 1 s, 
 
 from __future__ import annotations
 
-import argparse
-import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_relevance import queries as relevance_queries
-from bench_search import CORPUS, Vocabulary, against_the_bare_engine, similar_and_fresh, through_the_api
+from bench_search import Library, against_the_bare_engine, similar_and_fresh, through_the_api
 from scratch import postgres_databases
 from sqlalchemy import text
 
@@ -53,16 +50,7 @@ BARE = text(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--documents", type=int, default=50_000)
-    args = parser.parse_args()
-    if not CORPUS.exists():
-        sys.exit(f"no corpus at {CORPUS}")
-    words = Vocabulary(CORPUS)
-    rng = random.Random(7)
-    services = [f"{w.lower()}-svc" for w in rng.sample(words.title_words, 40)]
-    teams = [f"team-{w.lower()}" for w in rng.sample(words.title_words, 12)]
-    queries = [q["q"] for q in relevance_queries()]
+    library = Library.from_arguments(__doc__ or "", 50_000)
     with postgres_databases(1) as (url,):
         app = create_app(
             {
@@ -85,7 +73,7 @@ def main() -> None:
 
         started = time.perf_counter()
         with app.app_context():
-            count = engine.rebuild(words.document(rng, n, services, teams) for n in range(args.documents))
+            count = engine.rebuild(library.documents())
         took = time.perf_counter() - started
         print(f"indexed {count:,} generated post-mortems in {took:.1f} s: {count / took:,.0f} documents/s")
         with database.begin() as connection:
@@ -95,16 +83,18 @@ def main() -> None:
         client = app.test_client()
         auth = {"Authorization": f"Bearer {token}"}
 
-        ours = through_the_api(client, auth, queries)
+        ours = through_the_api(client, auth, library.queries)
         analyze = analyzer()
-        bare_queries = [" | ".join(f"'{t.text}'" for t in analyze(q.replace("'", " "))) or "''" for q in queries]
+        bare_queries = [
+            " | ".join(f"'{t.text}'" for t in analyze(q.replace("'", " "))) or "''" for q in library.queries
+        ]
 
         def bare(n: int) -> None:
             with database.connect() as connection:
                 connection.execute(BARE, {"q": bare_queries[n % len(bare_queries)]}).all()
 
-        against_the_bare_engine(ours, bare, len(queries))
-        similar_and_fresh(app, client, auth, rng.sample(words.sentences, 30), services)
+        against_the_bare_engine(ours, bare, len(library.queries))
+        similar_and_fresh(app, client, auth, library.rng.sample(library.words.sentences, 30), library.services)
         database.dispose()
 
 
