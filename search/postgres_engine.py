@@ -5,9 +5,9 @@ The documents live in `search_documents` (search/postgres_tables.py) with a weig
 GIN index; a query is read as the Whoosh engine reads it (the same parser, stems and synonyms) and
 written as a tsquery. Ranking: for each word asked, ts_rank over the fields it may match (weighted
 A to D by field), times how rare the word is in the library (BM25's idf, from `search_lexemes`). In a
-large library, words in more than a quarter of the documents only rank what the rarer words found
-(a common-terms query), so that "the checkout service is slow" does not rank half the library. Writes
-take one advisory lock: one writer at a time, whichever host it runs on.
+large library a plain query's common words only rank what its rarer words found (search/narrowing.py),
+so that "the checkout service is slow" does not count, facet and rank half the library. Writes take
+one advisory lock: one writer at a time, whichever host it runs on.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from whoosh import query
 
 from .documents import SearchDocument
 from .engine import FACETS, Hit, Reader, SearchRequest, SearchResults
+from .narrowing import narrowed
 from .postgres_rows import add_counts, counted_in, insert_rows, row_of
 from .postgres_text import (
     DOCUMENTS,
@@ -33,7 +34,6 @@ from .postgres_text import (
     quoted,
     ranked_groups,
     tsquery_of,
-    unweighted,
 )
 from .postgres_words import document_count, frequencies, known_words, near_words
 from .query import SPELLING_WORD_MAX, Synonyms, clean, is_expert, parser, with_synonyms
@@ -50,9 +50,9 @@ from .whoosh_index import schema
 # The advisory lock every write takes (an arbitrary number, the same on every host).
 WRITE_LOCK = 0x6B696E7473
 WRITE_BATCH = 200
-# A plain query ranks at most about this many documents in a large library: those with its rarer words.
-CANDIDATES = 1_000
 COORDINATION = 0.1
+# Of more matches than this, those scored word by word (the best for all the words at once).
+SHORTLIST = 300
 # ts_rank's normalization: 1 divides a document's rank by 1 + the logarithm of its length.
 LENGTH_NORMALIZATION = 1
 SIMILAR_FIELDS = ("title", "summary", "factors", "impact", "body", "alerts")
@@ -147,9 +147,10 @@ class PostgresEngine:
             wanted, read_as_words = parsed(self._parsers, self._schema, typed)
             expert = is_expert(typed)
 
-            def run(asked: query.Query, *, as_words: bool, collapse: bool = True) -> SearchResults:
+            def run(asked: query.Query, *, as_words: bool, plain: bool = True) -> SearchResults:
                 with_them = with_synonyms(asked, self.synonyms)
-                return self._run(connection, with_them, request, reader, read_as_words=as_words, collapse=collapse)
+                narrow = self._narrowed(connection, asked) if plain else None
+                return self._run(connection, with_them, request, reader, read_as_words=as_words, narrow=narrow)
 
             # As the Whoosh engine does: a misspelt word is searched as the known word it nearly is; an
             # expert's query as typed; words one or two edits away when nothing else is found.
@@ -157,7 +158,7 @@ class PostgresEngine:
             if suggestion is not None and not expert:
                 corrected = parsed(self._parsers, self._schema, suggestion)[0]
                 return replace(run(corrected, as_words=False), suggestion=suggestion, fuzzy=True)
-            results = run(wanted, as_words=read_as_words, collapse=not expert)
+            results = run(wanted, as_words=read_as_words, plain=not expert)
             if results.total or not unknown or expert:
                 return replace(results, suggestion=suggestion)
             loose = self._fuzzy(connection, unknown)
@@ -177,6 +178,8 @@ class PostgresEngine:
             if not words and not services:
                 return []
             terms: list[query.Query] = [query.Term(field, word) for word in words for field in SIMILAR_FIELDS]
+            # In a large library the words narrow what matches; a shared service only ranks.
+            narrow = self._narrowed(connection, query.Or(terms)) if terms else None
             terms += [query.Term("service", s.lower()) for s in services]
             request = SearchRequest(q="", filters={"type": ("postmortem",)}, limit=limit)
             found = self._run(
@@ -188,7 +191,7 @@ class PostgresEngine:
                 exclude_key=exclude_key,
                 facets=False,
                 fragments=False,
-                collapse=True,
+                narrow=narrow,
             )
             return list(found.hits)
 
@@ -203,24 +206,28 @@ class PostgresEngine:
         exclude_key: str | None = None,
         facets: bool = True,
         fragments: bool = True,
-        collapse: bool = False,
+        narrow: query.Query | None = None,
     ) -> SearchResults:
         where, params = _visible(reader, request.filters)
         if exclude_key:
             where.append("key <> :exclude")
             params["exclude"] = exclude_key
-        loose = tsquery_of(wanted, weighted=False) if wanted is not None else None
+        loose = tsquery_of(narrow or wanted, weighted=False) if wanted is not None else None
         scoring: Scoring | None = None
         if wanted is not None and loose is not None:
             params["match"] = loose
             where.append("lexemes @@ CAST(:match AS tsquery)")
-            exact = tsquery_of(wanted)
+            exact = tsquery_of(narrow or wanted)
             if exact != loose:  # a field's words asked for: read the documents found to check
                 params["exact"] = exact
                 where.append("lexemes @@ CAST(:exact AS tsquery)")
             if request.sort != "date":
-                scoring = self._ranking(connection, wanted, params, collapse=collapse)
-        params.update(limit=request.limit, offset=(request.page - 1) * request.limit, want=request.page * request.limit)
+                scoring = self._ranking(connection, wanted)
+                if scoring is not None:
+                    params.update(scoring.params)
+                    params["every_word"] = tsquery_of(wanted, weighted=False)
+        want = request.page * request.limit
+        params.update(limit=request.limit, offset=want - request.limit, want=want, shortlist=max(SHORTLIST, want))
         condition = " AND ".join(where) or "true"
         # Counting and faceting read no document's lexemes: GIN answers the match from the index alone.
         connection.execute(text("SET LOCAL enable_seqscan = off"))
@@ -255,14 +262,10 @@ class PostgresEngine:
             read_as_words=read_as_words,
         )
 
-    def _ranking(
-        self, connection: Connection, wanted: query.Query, params: dict[str, Any], *, collapse: bool
-    ) -> Scoring | None:
+    def _ranking(self, connection: Connection, wanted: query.Query) -> Scoring | None:
         """The score of a document: each word's ts_rank (over its lexemes, `v`) times its rarity, more
-        for holding more of the words. Sets the candidates ranked: every match, or in a large library, for
-        a plain query, those holding its rarer words."""
+        for holding more of the words."""
         groups = ranked_groups(wanted)
-        params["candidates"] = params["match"]
         if not groups:
             return None
         stems = {key: key.split(" ") for key in groups}
@@ -271,22 +274,25 @@ class PostgresEngine:
         ranks = []
         parts = []
         held = []
-        rarity = []
-        for number, (key, written) in enumerate(groups.items()):
+        for number, key in enumerate(groups):
             df = max((counts.get(s, 0) for s in stems[key]), default=0)
             idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            params[f"g{number}"] = written
             ranks.append(
                 f"ts_rank('{RANK_WEIGHTS}', v, CAST(:g{number} AS tsquery), {LENGTH_NORMALIZATION}) AS r{number}"
             )
             parts.append(f"{idf:.6f} * r{number}")
             held.append(f"(r{number} > 0)::int")
-            rarity.append((df, written))
-        if collapse:
-            params["candidates"] = candidates(rarity, total) or params["match"]
         # A document that holds more of the words asked ranks higher (as Whoosh's OR group does).
         coordination = f"(1 + {COORDINATION} * ({' + '.join(held)}))" if len(parts) > 1 else "1"
-        return Scoring(ranks=", ".join(ranks), score=f"({' + '.join(parts)}) * {coordination}")
+        return Scoring(
+            ranks=", ".join(ranks),
+            score=f"({' + '.join(parts)}) * {coordination}",
+            params={f"g{number}": written for number, written in enumerate(groups.values())},
+        )
+
+    def _narrowed(self, connection: Connection, wanted: query.Query) -> query.Query | None:
+        """What a plain query must match in a large library (search/narrowing.py)."""
+        return narrowed(wanted, self.synonyms, lambda stems: frequencies(connection, stems), document_count(connection))
 
     def _suggest(self, connection: Connection, typed: str, reader: Reader) -> tuple[str | None, list[str]]:
         """The query with unknown words replaced by the nearest known ones, offered only when every
@@ -344,65 +350,40 @@ def _visible(reader: Reader, filters: dict[str, tuple[str, ...]]) -> tuple[list[
     return where, params
 
 
-def candidates(rarity: list[tuple[int, str]], total: int) -> str | None:
-    """The documents worth ranking for a plain query whose words (with the number of documents holding
-    each) would match more than CANDIDATES: those holding its rarest words, or when even the rarest is
-    common, those holding the rarest together. None: rank every match."""
-    if sum(df for df, _ in rarity) <= CANDIDATES:
-        return None
-    ordered = sorted(rarity)
-    chosen = [ordered[0]]
-    for df, written in ordered[1:]:
-        if sum(d for d, _ in chosen) + df > CANDIDATES:
-            break
-        chosen.append((df, written))
-    if sum(d for d, _ in chosen) <= CANDIDATES:
-        return " | ".join(f"({unweighted(written)})" for _, written in chosen)
-    together = [ordered[0]]
-    expected = float(ordered[0][0])
-    for df, written in ordered[1:]:
-        if expected <= CANDIDATES:
-            break
-        together.append((df, written))
-        expected *= df / total
-    return " & ".join(f"({unweighted(written)})" for _, written in together)
-
-
 @dataclass(frozen=True)
 class Scoring:
-    """How candidates are ranked: each word's rank (columns r0, r1, … over the lexemes `v`), and the
-    score made of them."""
+    """How matches are ranked: each word's rank (columns r0, r1, … over the lexemes `v`), the score
+    made of them, and the words' tsqueries."""
 
     ranks: str
     score: str
+    params: dict[str, str]
 
 
 def _ranked(condition: str, scoring: Scoring) -> str:
-    """The candidates ranked, best first, as many as the pages up to the one asked hold; each
-    document's lexemes read once (`v`), not once for each word."""
+    """The matches ranked, best first, as many as the pages up to the one asked hold. Of many matches,
+    only a shortlist is scored word by word: those ts_rank puts first for all the words at once (one
+    call a document, not one a word); each document's lexemes read once (`v`)."""
     return f""",
             ranked AS (
                 SELECT key, date, {scoring.score} AS score FROM (
                     SELECT d.key, d.date, {scoring.ranks}
-                    FROM search_documents d CROSS JOIN LATERAL (SELECT d.lexemes || ''::tsvector AS v OFFSET 0) read
-                    WHERE {condition} AND d.lexemes @@ CAST(:candidates AS tsquery)
+                    FROM (
+                        SELECT key, date, lexemes FROM search_documents WHERE {condition}
+                        ORDER BY ts_rank('{RANK_WEIGHTS}', lexemes, CAST(:every_word AS tsquery),
+                            {LENGTH_NORMALIZATION}) DESC, date DESC, key
+                        LIMIT :shortlist
+                    ) d CROSS JOIN LATERAL (SELECT d.lexemes || ''::tsvector AS v OFFSET 0) read
                 ) ranks
                 ORDER BY score DESC, date DESC, key LIMIT :want
             )"""
 
 
 def _page(ranked: bool) -> str:
-    """The page asked: the ranked candidates first, then the other matches, newest first."""
+    """The page asked: the best matches, or with no words to rank, the newest."""
     if not ranked:
         return "SELECT key, 0.0 AS score FROM matched ORDER BY date DESC, key LIMIT :limit OFFSET :offset"
-    # No ORDER BY around the two: PostgreSQL reads them in turn and stops at the page's end, so the
-    # other matches are only sorted when the ranked ones do not fill the page.
-    return """
-        (SELECT key, score FROM ranked ORDER BY score DESC, date DESC, key)
-        UNION ALL
-        (SELECT m.key, 0.0 FROM matched m WHERE NOT EXISTS (SELECT 1 FROM ranked r WHERE r.key = m.key)
-         ORDER BY m.date DESC, m.key)
-        LIMIT :limit OFFSET :offset"""
+    return "SELECT key, score FROM ranked ORDER BY score DESC, date DESC, key LIMIT :limit OFFSET :offset"
 
 
 # The facet counts of what matched, in one pass: rows ('facet', NULL, "facet/value", count).

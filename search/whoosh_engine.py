@@ -16,6 +16,7 @@ from whoosh.searching import Searcher
 
 from .documents import SearchDocument
 from .engine import FACETS, Hit, Reader, SearchRequest, SearchResults
+from .narrowing import narrowed
 from .query import (
     TEXT_FIELDS,
     Synonyms,
@@ -77,8 +78,14 @@ class WhooshEngine:
             denied = _denied(searcher, reader)
             required = _required(searcher, request.filters)
 
-            def run(wanted: query.Query, *, read_as_words: bool) -> SearchResults:
-                return self._run(searcher, wanted, denied, required, request, read_as_words=read_as_words)
+            def run(asked: query.Query, *, read_as_words: bool, plain: bool = False) -> SearchResults:
+                within = required
+                narrow = self._narrowed(searcher, asked) if plain else None
+                if narrow is not None:
+                    holding = docs(searcher, narrow)
+                    within = holding if required is None else required & holding
+                wanted = with_synonyms(asked, self.synonyms)
+                return self._run(searcher, wanted, denied, within, request, read_as_words=read_as_words)
 
             if not text:
                 return run(query.Every(), read_as_words=False)
@@ -90,14 +97,14 @@ class WhooshEngine:
             suggestion, unknown = self._suggest(searcher, text, denied)
             if suggestion is not None and not expert:
                 corrected = self._parse(suggestion)[0]
-                found = run(with_synonyms(corrected, self.synonyms), read_as_words=False)
+                found = run(corrected, read_as_words=False, plain=True)
                 return replace(found, suggestion=suggestion, fuzzy=True)
-            results = run(with_synonyms(parsed, self.synonyms), read_as_words=read_as_words)
+            results = run(parsed, read_as_words=read_as_words, plain=not expert)
             if results.total or not unknown or expert:
                 return replace(results, suggestion=suggestion)
             # Still nothing, and no better word known: words one or two edits away from those typed.
             loose = fuzzy_words(" ".join(unknown))
-            found = run(with_synonyms(loose, self.synonyms), read_as_words=read_as_words)
+            found = run(loose, read_as_words=read_as_words)
             return replace(found, fuzzy=found.total > 0)
 
     def similar(
@@ -110,13 +117,21 @@ class WhooshEngine:
             if not words and not services:
                 return []
             terms: list[query.Query] = [query.Term(field, word) for word in words for field in SIMILAR_FIELDS]
+            # In a large library the words narrow what matches; a shared service only ranks.
+            narrow = self._narrowed(searcher, query.Or(terms)) if terms else None
             terms += [query.Term("service", s.lower(), boost=2.0) for s in services]
             denied = _denied(searcher, reader)
             if exclude_key:
                 denied |= docs(searcher, query.Term("key", exclude_key))
             required = docs(searcher, query.Term("type", "postmortem"))
+            if narrow is not None:
+                required &= docs(searcher, narrow)
             ranked = rank(searcher, query.Or(terms), denied=denied, required=required, limit=limit)
             return [_hit(searcher.stored_fields(docnum), score, ()) for docnum, score in ranked.top]
+
+    def _narrowed(self, searcher: Searcher, asked: query.Query) -> query.Query | None:
+        """What a plain query must match in a large library (search/narrowing.py)."""
+        return narrowed(asked, self.synonyms, lambda stems: _frequencies(searcher, stems), searcher.doc_count())
 
     def _parse(self, text: str) -> tuple[query.Query, bool]:
         """The query, or its plain words when the syntax cannot be read or names a field that does not exist."""

@@ -251,23 +251,66 @@ def test_a_highlight_shows_the_text_as_written_and_only_its_marks_as_markup(app:
     assert "&lt;script&gt;" in shown and "<script" not in shown and "<b>" not in shown
 
 
-def test_every_match_is_on_some_page_once_even_when_only_the_rarer_words_are_ranked(
+def test_in_a_large_library_a_match_holds_one_of_the_rarer_words(
     app: Flask, responder: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # In a large library PostgreSQL ranks only the documents holding a query's rarer words, then the
-    # other matches, newest first; a tiny bound makes this library "large".
-    monkeypatch.setattr("search.postgres_engine.CANDIDATES", 1)
+    # "gateway" is in three documents and "timeout" in two: with a bound of two, "gateway" is common
+    # and only ranks what "timeout" found. A tiny bound makes this library "large".
+    monkeypatch.setattr("search.narrowing.NARROWED_TO", 2)
     for n, words in enumerate(["gateway timeout", "gateway", "gateway", "timeout"]):
         declare(responder, title=f"Incident {n}", summary=f"The {words} was seen.")
     declare(responder, title="Unrelated", summary="Nothing in common.")
     index_now(app)
+    answer = search(responder, q="gateway timeout")
+    assert answer["total"] == 2
+    assert [hit["title"] for hit in answer["hits"]] == ["Incident 0", "Incident 3"]
+    assert sum(f["count"] for f in answer["facets"]["severity"]) == 2
+    seen = [search(responder, q="gateway timeout", limit=1, page=page)["hits"] for page in (1, 2, 3)]
+    assert [[hit["title"] for hit in hits] for hits in seen] == [["Incident 0"], ["Incident 3"], []]
+    # Sorted by date, the same documents match.
+    assert search(responder, q="gateway timeout", sort="date")["total"] == 2
+    # An expert's query is matched as written.
+    assert search(responder, q="gateway OR timeout")["total"] == 4
+
+
+def test_when_every_word_is_common_a_match_holds_them_all_each_with_its_synonyms(
+    app: Flask, responder: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("search.narrowing.NARROWED_TO", 1)
+    summaries = {
+        "Slow db": "The db was slow.",
+        "Database latency": "The database latency grew.",
+        "Database fine": "The database was fine.",
+        "Cache latency": "The latency of the cache grew.",
+        "Unrelated": "Nothing in common.",
+    }
+    for title, summary in summaries.items():
+        declare(responder, title=title, summary=summary)
+    index_now(app)
+    answer = search(responder, q="database latency")
+    assert answer["total"] == 2
+    assert {hit["title"] for hit in answer["hits"]} == {"Slow db", "Database latency"}
+    # Without the bound, any of the words (or their synonyms) matches.
+    monkeypatch.setattr("search.narrowing.NARROWED_TO", 1_000)
+    assert search(responder, q="database latency")["total"] == 4
+
+
+def test_every_match_is_on_one_page_when_only_a_shortlist_is_scored_word_by_word(
+    app: Flask, responder: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL scores word by word only a shortlist of many matches: the pages still hold each once.
+    monkeypatch.setattr("search.postgres_engine.SHORTLIST", 1)
+    for n, words in enumerate(["gateway", "gateway gateway timeout", "timeout", "gateway", "timeout"]):
+        declare(responder, title=f"Incident {n}", summary=f"The {words} was seen.")
+    declare(responder, title="Unrelated", summary="Nothing in common.")
+    index_now(app)
     seen = []
-    for page in (1, 2, 3):
+    for page in (1, 2, 3, 4):
         answer = search(responder, q="gateway timeout", limit=2, page=page)
-        assert answer["total"] == 4
-        seen += [hit["id"] for hit in answer["hits"]]
-    assert len(seen) == len(set(seen)) == 4
-    assert search(responder, q="gateway timeout", limit=2)["hits"][0]["title"] == "Incident 0"
+        assert answer["total"] == 5
+        seen += [hit["title"] for hit in answer["hits"]]
+    assert len(seen) == len(set(seen)) == 5
+    assert seen[0] == "Incident 1"
 
 
 def test_a_phrase_asked_of_every_word_is_found_in_any_field(responder: Caller, library: dict[str, Any]) -> None:
