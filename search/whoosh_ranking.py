@@ -5,11 +5,12 @@ tree of matchers, one a word and field, in Python. A person's query is six to ei
 several fields, ORed, so nearly every document matches and the tree is walked for each: at 10,000
 post-mortems that alone was most of a second. Here each postings list of the query is read into
 arrays and its BM25F scores added into an array of the segment's documents, one list after the
-other. Facet counts come from each facet value's documents, cached per segment (a segment never
-changes), and the top hits from the array. The scores are Whoosh's own (its scorer's idf,
-field-length normalisation and boosts); a test compares both rankings. Anything that is not a term
-under ORs (a phrase, AND, NOT, fuzzy words, an OR with a coordination bonus) is scored by its own
-Whoosh matcher.
+other; a phrase (most come from synonyms, "error rate") adds its words' scores where the words
+follow each other, and which documents those are is remembered per segment (a segment never
+changes). Facet counts come from each facet value's documents, cached per segment too, and the top
+hits from the array. The scores are Whoosh's own (its scorer's idf, field-length normalisation and
+boosts); a test compares both rankings. Anything else (AND, NOT, fuzzy words, a phrase with slop,
+an OR with a coordination bonus) is scored by its own Whoosh matcher.
 
 Reads the postings blocks of whoosh-reloaded 2.7.5 (pinned) directly; any other matcher is read
 through its public methods.
@@ -24,19 +25,21 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from itertools import repeat
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from whoosh import query
+from whoosh import formats, query
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 
-# Segment data kept (a field's lengths and their norms, a facet's values, dates), about 20 a segment:
-# a segment never changes, so this is only bounded to forget segments no longer in use.
+# Segment data kept (a field's lengths and their norms, a facet's values, dates, where a phrase is),
+# about 20 a segment and a few a phrase: a segment never changes, so this is only bounded to forget
+# segments no longer in use.
 CACHED_SEGMENT_FIELDS = 1024
 
 Docnums = npt.NDArray[np.int64]
@@ -65,7 +68,7 @@ class Ranked:
 
 
 class _SegmentCache:
-    """Values computed from one segment, which never changes: field lengths, facet values, dates."""
+    """Values computed from one segment, which never changes: field lengths, facet values, dates, phrases."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -221,6 +224,8 @@ def _add(searcher: Searcher, context: Any, clause: query.Query, boost: float, sc
             matched[ids] = True
             return
         matcher = searcher.postings(fieldname, text, weighting=context.weighting)
+    elif type(clause) is query.Phrase and _add_phrase(searcher, context, clause, boost, scores, matched):
+        return
     elif type(clause) is query.Every and clause.fieldname in (None, "", "*"):
         # Every live document, each weighing the query's boost (Whoosh's list matcher reads 0 as 1).
         scores += boost * (clause.boost or 1.0)
@@ -238,6 +243,101 @@ def _add(searcher: Searcher, context: Any, clause: query.Query, boost: float, sc
         at = np.array(ids_found, dtype=np.int64)
         scores[at] += boost * np.array(scores_found)
         matched[at] = True
+
+
+def _add_phrase(
+    searcher: Searcher, context: Any, phrase: query.Phrase, boost: float, scores: Floats, matched: Mask
+) -> bool:
+    """Add a phrase's scores over a segment as Whoosh's phrase matcher gives them (its words' scores
+    summed as its tree of matchers does, times the phrase's boost) where its words follow each other;
+    False when it is not a plain phrase of a field with positions, left to Whoosh's matcher."""
+    fieldname = phrase.fieldname
+    if phrase.slop != 1 or not phrase.words or fieldname not in searcher.schema:
+        return False
+    found = searcher.schema[fieldname]
+    if type(found.format) is not formats.Positions:
+        return False
+    reader = searcher.reader()
+    words: list[bytes] = []
+    scorers: list[BM25FScorer] = []
+    for word in phrase.words:
+        try:
+            text = found.to_bytes(word)
+        except ValueError:
+            return True  # Whoosh matches nothing
+        if (fieldname, text) not in reader:
+            return True
+        scorer = context.weighting.scorer(searcher, fieldname, text)
+        if not isinstance(scorer, BM25FScorer):
+            return False
+        words.append(text)
+        scorers.append(scorer)
+    where = _phrase_docnums(reader, fieldname, words)
+    if not where.size:
+        return True
+    parts = []
+    for text, scorer in zip(words, scorers, strict=True):
+        ids, weights = _postings(reader, fieldname, text) or (np.zeros(0, np.int64), np.zeros(0))
+        tf = weights[np.searchsorted(ids, where)]
+        norms = _norms(reader, fieldname, scorer.B, scorer.K1, scorer.avgfl)[where]
+        parts.append(scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norms)))
+    total = _tree_sum(parts)
+    if phrase.boost != 1.0:
+        total = total * phrase.boost
+    scores[where] += boost * total
+    matched[where] = True
+    return True
+
+
+def _tree_sum(parts: list[Floats]) -> Floats:
+    """Sum as Whoosh's intersection matchers do: halves first (a + (b + c) for three)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
+
+
+def _phrase_docnums(reader: Any, fieldname: str, words: list[bytes]) -> Docnums:
+    """The documents of a segment (deleted ones included) where the words follow each other."""
+
+    def find() -> Docnums:
+        lists = [_positions(reader, fieldname, text) for text in words]
+        both = reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), (ids for ids, _values in lists))
+        decode = reader.schema[fieldname].format.decode_positions
+        at = [np.searchsorted(ids, both).tolist() for ids, _values in lists]
+        where = []
+        for n, docnum in enumerate(both.tolist()):
+            starts = set(decode(lists[0][1][at[0][n]]))
+            for i in range(1, len(words)):
+                starts.intersection_update(p - i for p in decode(lists[i][1][at[i][n]]))
+                if not starts:
+                    break
+            else:
+                where.append(docnum)
+        return np.array(where, dtype=np.int64)
+
+    key = "phrase:" + "\x1f".join(text.decode("utf-8", "surrogateescape") for text in words)
+    phrase: Docnums = _cache.get((_segment(reader), fieldname, key), find)
+    return phrase
+
+
+def _positions(reader: Any, fieldname: str, text: bytes) -> tuple[Docnums, list[bytes]]:
+    """A term's docnums in a segment (deleted documents included) and its postings' encoded positions."""
+    matcher = _matcher(reader, fieldname, text)
+    ids: list[int] = []
+    values: list[bytes] = []
+    while matcher.is_active():
+        if isinstance(matcher, W3LeafMatcher):
+            matcher._read_ids()
+            matcher._read_values()
+            ids.extend(matcher._ids)
+            values.extend(matcher._values)
+            matcher._next_block()
+        else:
+            ids.append(matcher.id())
+            values.append(matcher.value())
+            matcher.next()
+    return np.array(ids, dtype=np.int64), values
 
 
 def _matcher(reader: Any, fieldname: str, text: bytes) -> Any:

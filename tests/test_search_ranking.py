@@ -21,7 +21,7 @@ from search.documents import SearchDocument
 from search.query import Synonyms, with_synonyms
 from search.whoosh_engine import WhooshEngine
 from search.whoosh_index import IndexFolder, fields_of
-from search.whoosh_ranking import _IDS_AND_WEIGHTS, _matcher, _postings, docs, rank
+from search.whoosh_ranking import _IDS_AND_WEIGHTS, _matcher, _phrase_docnums, _postings, docs, rank
 
 SYNONYMS = Path(__file__).resolve().parent.parent / "search" / "synonyms.txt"
 WORDS = [
@@ -134,6 +134,19 @@ def test_the_ranking_is_whooshs_across_segments_deletions_ties_and_phrases(
         for limit in (1, 7, 40):
             assert rank(searcher, wanted, limit=limit).top == ours.top[:limit]
             assert [hit.docnum for hit in searcher.search(wanted, limit=limit)] == [d for d, _s in ours.top[:limit]]
+
+
+def test_a_phrase_is_where_its_words_follow_each_other_as_whoosh_finds_it(searcher: Searcher) -> None:
+    for words in (["connect", "pool"], ["disk", "full", "certif"], ["error", "rate"], ["pool", "pool"], ["slow"]):
+        theirs = set(searcher.docs_for_query(query.Phrase("content", words)))
+        ours = set()
+        for subsearcher, offset in searcher.leaf_searchers():
+            reader = subsearcher.reader()
+            texts = [word.encode() for word in words]
+            ours.update(
+                d + offset for d in _phrase_docnums(reader, "content", texts).tolist() if not reader.is_deleted(d)
+            )
+        assert ours == theirs and theirs
 
 
 def test_denied_and_required_documents_are_left_out_as_whooshs_mask_and_filter_leave_them(
