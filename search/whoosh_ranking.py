@@ -314,7 +314,7 @@ def _phrase_docnums(reader: Any, fieldname: str, words: list[bytes]) -> Docnums:
                     break
             else:
                 where.append(docnum)
-        return np.array(where, dtype=np.int64)
+        return _kept(np.array(where, dtype=np.int64))
 
     key = "phrase:" + "\x1f".join(text.decode("utf-8", "surrogateescape") for text in words)
     phrase: Docnums = _cache.get((_segment(reader), fieldname, key), find)
@@ -421,6 +421,12 @@ def _array(docnums: set[int]) -> Docnums:
     return np.fromiter(docnums, dtype=np.int64, count=len(docnums))
 
 
+def _kept(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """An array for the segment cache, which every thread reads: made read-only."""
+    array.flags.writeable = False
+    return array
+
+
 def _segment(reader: Any) -> str:
     found: str = reader.segment().segment_id()
     return found
@@ -442,15 +448,15 @@ def _norms(reader: Any, fieldname: str, b: float, k1: float, average: float) -> 
     segment = _segment(reader)
     lengths: Floats = _cache.get(
         (segment, fieldname, "lengths"),
-        lambda: np.array(
-            [reader.doc_field_length(d, fieldname, 1) or 0 for d in range(reader.doc_count_all())], dtype=np.float64
+        lambda: _kept(
+            np.array([reader.doc_field_length(d, fieldname, 1) or 0 for d in range(reader.doc_count_all())], float)
         ),
     )
     average = average or 1
     wanted = (b, k1, average)
     found: tuple[tuple[float, float, float], Floats] = _cache.get((segment, fieldname, "norms"), lambda: ((), None))
     if found[0] != wanted:
-        found = (wanted, k1 * ((1 - b) + b * lengths / average))
+        found = (wanted, _kept(k1 * ((1 - b) + b * lengths / average)))
         _cache.put((segment, fieldname, "norms"), found)
     return found[1]
 
@@ -460,7 +466,7 @@ def _dates(reader: Any) -> npt.NDArray[np.uint64]:
 
     def read() -> npt.NDArray[np.uint64]:
         column = reader.column_reader("date", translate=False)
-        return np.array([column[d] for d in range(reader.doc_count_all())], dtype=np.uint64)
+        return _kept(np.array([column[d] for d in range(reader.doc_count_all())], dtype=np.uint64))
 
     found: npt.NDArray[np.uint64] = _cache.get((_segment(reader), "date", "sortable"), read)
     return found
@@ -489,7 +495,7 @@ def _facet(reader: Any, fieldname: str) -> _Facet:
             values.append(reader.schema[fieldname].from_bytes(text))
         if not values:
             return _Facet([], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        return _Facet(values, np.concatenate(docnums), np.concatenate(codes))
+        return _Facet(values, _kept(np.concatenate(docnums)), _kept(np.concatenate(codes)))
 
     found: _Facet = _cache.get((_segment(reader), fieldname, "facet"), read)
     return found
