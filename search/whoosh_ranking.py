@@ -37,10 +37,12 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 
-# Segment data kept (a field's lengths and their norms, a facet's values, dates, where a phrase is),
-# about 20 a segment and a few a phrase: a segment never changes, so this is only bounded to forget
-# segments no longer in use.
+# Segment data kept (a field's lengths and their norms, a facet's values, dates), about 20 a segment:
+# a segment never changes, so this is only bounded to forget segments no longer in use.
 CACHED_SEGMENT_FIELDS = 1024
+# Where a phrase is in a segment, kept apart: people's own phrases are many, and so that they never
+# push out the above. At most a docnum (8 bytes) a document each.
+CACHED_PHRASES = 256
 
 Docnums = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -93,6 +95,7 @@ class _SegmentCache:
 
 
 _cache = _SegmentCache(CACHED_SEGMENT_FIELDS)
+_phrases = _SegmentCache(CACHED_PHRASES)
 
 
 def rank(
@@ -317,7 +320,7 @@ def _phrase_docnums(reader: Any, fieldname: str, words: list[bytes]) -> Docnums:
         return _kept(np.array(where, dtype=np.int64))
 
     key = "phrase:" + "\x1f".join(text.decode("utf-8", "surrogateescape") for text in words)
-    phrase: Docnums = _cache.get((_segment(reader), fieldname, key), find)
+    phrase: Docnums = _phrases.get((_segment(reader), fieldname, key), find)
     return phrase
 
 
