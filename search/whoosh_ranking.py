@@ -12,30 +12,26 @@ hits from the array. The scores are Whoosh's own (its scorer's idf, field-length
 boosts); a test compares both rankings. Anything else (AND, NOT, fuzzy words, a phrase with slop,
 an OR with a coordination bonus) is scored by its own Whoosh matcher.
 
-Reads the postings blocks of whoosh-reloaded 2.7.5 (pinned) directly; any other matcher is read
-through its public methods.
+Postings are read in bulk by whoosh_index (from whoosh-reloaded 2.7.5's blocks, pinned); any other
+matcher is read through its public methods.
 """
 
 from __future__ import annotations
 
-import pickle
-import re
 import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh import formats, query
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
+
+from .whoosh_index import positions, postings
 
 # Segment data kept (a field's lengths and their norms, a facet's values, dates), about 20 a segment:
 # a segment never changes, so this is only bounded to forget segments no longer in use.
@@ -47,17 +43,6 @@ CACHED_PHRASES = 256
 Docnums = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
-
-# The start of a postings block as whoosh3 pickles it (protocol 2): a tuple of its docnums' deltas,
-# then its weights (None when all are 1, one float when all are equal, else a tuple of floats), then
-# the postings' values, which hold positions and are most of the block. Ints are K/M/J with one, two
-# or four bytes, floats G with eight; a tuple of more than three opens with "(" and closes with "t",
-# a shorter one closes with one of \x85-\x87; a tuple may be memoized (q, r).
-_MEMO = rb"(?:q.|r....)?"
-_INTS = rb"(?:\((?:K.|M..|J....)*t|(?:K.|M..|J....){1,3}[\x85-\x87])" + _MEMO
-_FLOATS = rb"(?:\((?:G.{8})*t" + _MEMO + rb"|(?:G.{8}){1,3}[\x85-\x87]" + _MEMO + rb"|N|G.{8})"
-_IDS_AND_WEIGHTS = re.compile(rb"\x80\x02" + _INTS + _FLOATS, re.DOTALL)
-_TUPLE2_STOP = b"\x86."
 
 
 @dataclass(frozen=True)
@@ -152,10 +137,10 @@ def docs(searcher: Searcher, wanted: query.Query) -> set[int]:
         found: set[int] = set()
         for subsearcher, offset in searcher.leaf_searchers():
             reader = subsearcher.reader()
-            postings = _postings(reader, wanted.fieldname, wanted.text)
-            if postings is None:
+            held = postings(reader, wanted.fieldname, wanted.text)
+            if held is None:
                 continue
-            ids = postings[0]
+            ids = held[0]
             if reader.has_deletions():
                 live = np.ones(reader.doc_count_all(), dtype=bool)
                 live[_deleted_docnums(reader)] = False
@@ -217,9 +202,9 @@ def _add(searcher: Searcher, context: Any, clause: query.Query, boost: float, sc
         if (fieldname, text) not in reader:
             return
         scorer = context.weighting.scorer(searcher, fieldname, text)
-        postings = _postings(reader, fieldname, text) if isinstance(scorer, BM25FScorer) else None
-        if postings is not None:
-            ids, weights = postings
+        held = postings(reader, fieldname, text) if isinstance(scorer, BM25FScorer) else None
+        if held is not None:
+            ids, weights = held
             times = boost * scorer.idf * (scorer.K1 + 1)
             norms = _norms(reader, fieldname, scorer.B, scorer.K1, scorer.avgfl)
             # A term's docnums are distinct, so adding through them adds once each.
@@ -280,7 +265,7 @@ def _add_phrase(
         return True
     parts = []
     for text, scorer in zip(words, scorers, strict=True):
-        ids, weights = _postings(reader, fieldname, text) or (np.zeros(0, np.int64), np.zeros(0))
+        ids, weights = postings(reader, fieldname, text) or (np.zeros(0, np.int64), np.zeros(0))
         tf = weights[np.searchsorted(ids, where)]
         norms = _norms(reader, fieldname, scorer.B, scorer.K1, scorer.avgfl)[where]
         parts.append(scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norms)))
@@ -304,7 +289,7 @@ def _phrase_docnums(reader: Any, fieldname: str, words: list[bytes]) -> Docnums:
     """The documents of a segment (deleted ones included) where the words follow each other."""
 
     def find() -> Docnums:
-        lists = [_positions(reader, fieldname, text) for text in words]
+        lists = [positions(reader, fieldname, text) for text in words]
         both = reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), (ids for ids, _values in lists))
         decode = reader.schema[fieldname].format.decode_positions
         at = [np.searchsorted(ids, both).tolist() for ids, _values in lists]
@@ -322,96 +307,6 @@ def _phrase_docnums(reader: Any, fieldname: str, words: list[bytes]) -> Docnums:
     key = "phrase:" + "\x1f".join(text.decode("utf-8", "surrogateescape") for text in words)
     phrase: Docnums = _phrases.get((_segment(reader), fieldname, key), find)
     return phrase
-
-
-def _positions(reader: Any, fieldname: str, text: bytes) -> tuple[Docnums, list[bytes]]:
-    """A term's docnums in a segment (deleted documents included) and its postings' encoded positions."""
-    matcher = _matcher(reader, fieldname, text)
-    ids: list[int] = []
-    values: list[bytes] = []
-    while matcher.is_active():
-        if isinstance(matcher, W3LeafMatcher):
-            matcher._read_ids()
-            matcher._read_values()
-            ids.extend(matcher._ids)
-            values.extend(matcher._values)
-            matcher._next_block()
-        else:
-            ids.append(matcher.id())
-            values.append(matcher.value())
-            matcher.next()
-    return np.array(ids, dtype=np.int64), values
-
-
-def _matcher(reader: Any, fieldname: str, text: bytes) -> Any:
-    """A term's postings matcher in a segment, deleted documents included (callers drop them)."""
-    matcher = reader.postings(fieldname, text)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-        matcher.reset()  # the filter has moved it past the deleted documents it starts with
-    return matcher
-
-
-def _postings(reader: Any, fieldname: str, text: Any) -> tuple[Docnums, Floats] | None:
-    """A term's postings in a segment (docnums ascending, and their weights), deleted documents
-    included; None when the segment does not hold it."""
-    if fieldname not in reader.schema:
-        return None
-    if not isinstance(text, bytes):
-        try:
-            text = reader.schema[fieldname].to_bytes(text)
-        except ValueError:
-            return None
-    if (fieldname, text) not in reader:
-        return None
-    matcher = _matcher(reader, fieldname, text)
-    if not isinstance(matcher, W3LeafMatcher) or matcher._byteids:
-        ids, weights = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
-    # Every block's deltas one after the other: each block's first is its first docnum, made a delta
-    # from the last docnum of the block before it, so that one running sum gives every docnum.
-    deltas: list[int] = []
-    all_weights: list[float] = []
-    starts: list[int] = []
-    lasts: list[int] = []
-    last = 0
-    while matcher.is_active():
-        block_deltas, block_weights = _block(matcher)
-        starts.append(len(deltas))
-        lasts.append(last)
-        deltas.extend(block_deltas)
-        count = matcher._blocklength
-        if block_weights is None:
-            all_weights.extend(repeat(1.0, count))
-        elif isinstance(block_weights, float):
-            all_weights.extend(repeat(block_weights, count))
-        else:
-            all_weights.extend(block_weights)
-        last = matcher._maxid
-        matcher._next_block()
-    running = np.array(deltas, dtype=np.int64)
-    running[np.array(starts, dtype=np.int64)] -= np.array(lasts, dtype=np.int64)
-    return np.cumsum(running), np.array(all_weights, dtype=np.float64)
-
-
-def _block(matcher: W3LeafMatcher) -> tuple[Sequence[int], Any]:
-    """The block a matcher is on: its docnums' deltas and its weights, as whoosh3 writes them,
-    unpickling only those (a block's positions are most of its pickle) when it reads as expected."""
-    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-    if matcher._compression:
-        data = zlib.decompress(data)
-    start = _IDS_AND_WEIGHTS.match(data)
-    if start is not None:
-        deltas, weights = pickle.loads(data[: start.end()] + _TUPLE2_STOP)
-        count = matcher._blocklength
-        if len(deltas) == count and (not isinstance(weights, tuple) or len(weights) == count):
-            return deltas, weights
-    deltas, weights, _values = pickle.loads(data)
-    return deltas, weights
 
 
 def _within(docnums: Docnums, offset: int, size: int) -> Docnums:
@@ -490,11 +385,11 @@ def _facet(reader: Any, fieldname: str) -> _Facet:
         docnums: list[Docnums] = []
         codes: list[Docnums] = []
         for text in reader.lexicon(fieldname):
-            postings = _postings(reader, fieldname, text)
-            if postings is None:
+            held = postings(reader, fieldname, text)
+            if held is None:
                 continue
-            docnums.append(postings[0])
-            codes.append(np.full(postings[0].size, len(values), dtype=np.int64))
+            docnums.append(held[0])
+            codes.append(np.full(held[0].size, len(values), dtype=np.int64))
             values.append(reader.schema[fieldname].from_bytes(text))
         if not values:
             return _Facet([], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))

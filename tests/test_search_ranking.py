@@ -20,8 +20,8 @@ from whoosh.searching import Searcher
 from search.documents import SearchDocument
 from search.query import Synonyms, with_synonyms
 from search.whoosh_engine import WhooshEngine
-from search.whoosh_index import IndexFolder, fields_of
-from search.whoosh_ranking import _IDS_AND_WEIGHTS, _matcher, _phrase_docnums, _postings, docs, rank
+from search.whoosh_index import BLOCK_START, IndexFolder, fields_of, postings, term_matcher
+from search.whoosh_ranking import _phrase_docnums, docs, rank
 
 SYNONYMS = Path(__file__).resolve().parent.parent / "search" / "synonyms.txt"
 WORDS = [
@@ -199,15 +199,15 @@ def test_a_postings_list_read_block_by_block_is_the_one_whooshs_matcher_reads(se
                 ids.append(matcher.id())
                 weights.append(matcher.weight())
                 matcher.next()
-            found = _postings(reader, fieldname, text)
+            found = postings(reader, fieldname, text)
             assert found is not None
             live = [not reader.is_deleted(d) for d in found[0].tolist()]
             assert found[0][live].tolist() == ids and found[1][live].tolist() == weights, (fieldname, text)
-            blocks += isinstance(_matcher(reader, fieldname, text), W3LeafMatcher)
+            blocks += isinstance(term_matcher(reader, fieldname, text), W3LeafMatcher)
     assert blocks > 100
     first = searcher.leaf_searchers()[0][0].reader()
-    assert [first.is_deleted(d) for d in _postings(first, "key", "incident:3")[0].tolist()] == [True]
-    assert _postings(first, "content", "nowher") is None
+    assert [first.is_deleted(d) for d in postings(first, "key", "incident:3")[0].tolist()] == [True]
+    assert postings(first, "content", "nowher") is None
 
 
 def test_a_blocks_docnums_and_weights_are_read_without_its_positions(searcher: Searcher) -> None:
@@ -216,12 +216,12 @@ def test_a_blocks_docnums_and_weights_are_read_without_its_positions(searcher: S
     for subsearcher, _offset in searcher.leaf_searchers():
         reader = subsearcher.reader()
         for fieldname, text in reader.all_terms():
-            matcher = _matcher(reader, fieldname, text)
+            matcher = term_matcher(reader, fieldname, text)
             while isinstance(matcher, W3LeafMatcher) and matcher.is_active():
                 data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
                 if matcher._compression:
                     data = zlib.decompress(data)
-                assert _IDS_AND_WEIGHTS.match(data) is not None, (fieldname, text)
+                assert BLOCK_START.match(data) is not None, (fieldname, text)
                 matcher._read_data()
                 deltas, weights, _values = matcher._data
                 shapes.add((min(len(deltas), 4), max(deltas) > 255, type(weights).__name__))
