@@ -9,23 +9,33 @@ until the index changes; then a new one is opened, never `refresh()`ed: whoosh-r
 refresh after a merging commit returns every document of the merged segments twice. An index
 written by an older version with other fields is not opened (OutdatedIndex, which says to run
 `flask search reindex`): searches and the outbox worker fail with that message until it is rebuilt,
-and the outbox keeps every change meanwhile.
+and the outbox keeps every change meanwhile. A term's postings in a segment are read here as arrays,
+block by block, for ranking.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import re
 import shutil
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import index
 from whoosh.analysis import Analyzer, StandardAnalyzer
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
@@ -243,3 +253,108 @@ class IndexFolder:
         )
         for old in generations[: max(0, len(generations) - (KEEP_GENERATIONS - 1))]:
             shutil.rmtree(old, ignore_errors=True)
+
+
+# Reading a segment's postings in bulk, for ranking (whoosh_ranking): the blocks of whoosh-reloaded
+# 2.7.5 (pinned) are read directly, any other matcher through its public methods.
+
+# The start of a postings block as whoosh3 pickles it (protocol 2): a tuple of its docnums' deltas,
+# then its weights (None when all are 1, one float when all are equal, else a tuple of floats), then
+# the postings' values, which hold positions and are most of the block. Ints are K/M/J with one, two
+# or four bytes, floats G with eight; a tuple of more than three opens with "(" and closes with "t",
+# a shorter one closes with one of \x85-\x87; a tuple may be memoized (q, r).
+_MEMO = rb"(?:q.|r....)?"
+_INTS = rb"(?:\((?:K.|M..|J....)*t|(?:K.|M..|J....){1,3}[\x85-\x87])" + _MEMO
+_FLOATS = rb"(?:\((?:G.{8})*t" + _MEMO + rb"|(?:G.{8}){1,3}[\x85-\x87]" + _MEMO + rb"|N|G.{8})"
+BLOCK_START = re.compile(rb"\x80\x02" + _INTS + _FLOATS, re.DOTALL)
+_TUPLE2_STOP = b"\x86."
+
+
+def positions(reader: Any, fieldname: str, text: bytes) -> tuple[npt.NDArray[np.int64], list[bytes]]:
+    """A term's docnums in a segment (deleted documents included) and its postings' encoded positions."""
+    matcher = term_matcher(reader, fieldname, text)
+    ids: list[int] = []
+    values: list[bytes] = []
+    while matcher.is_active():
+        if isinstance(matcher, W3LeafMatcher):
+            matcher._read_ids()
+            matcher._read_values()
+            ids.extend(matcher._ids)
+            values.extend(matcher._values)
+            matcher._next_block()
+        else:
+            ids.append(matcher.id())
+            values.append(matcher.value())
+            matcher.next()
+    return np.array(ids, dtype=np.int64), values
+
+
+def term_matcher(reader: Any, fieldname: str, text: bytes) -> Any:
+    """A term's postings matcher in a segment, deleted documents included (callers drop them)."""
+    matcher = reader.postings(fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+        matcher.reset()  # the filter has moved it past the deleted documents it starts with
+    return matcher
+
+
+def postings(reader: Any, fieldname: str, text: Any) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
+    """A term's postings in a segment (docnums ascending, and their weights), deleted documents
+    included; None when the segment does not hold it."""
+    if fieldname not in reader.schema:
+        return None
+    if not isinstance(text, bytes):
+        try:
+            text = reader.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return None
+    if (fieldname, text) not in reader:
+        return None
+    matcher = term_matcher(reader, fieldname, text)
+    if not isinstance(matcher, W3LeafMatcher) or matcher._byteids:
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+    # Every block's deltas one after the other: each block's first is its first docnum, made a delta
+    # from the last docnum of the block before it, so that one running sum gives every docnum.
+    deltas: list[int] = []
+    all_weights: list[float] = []
+    starts: list[int] = []
+    lasts: list[int] = []
+    last = 0
+    while matcher.is_active():
+        block_deltas, block_weights = _block(matcher)
+        starts.append(len(deltas))
+        lasts.append(last)
+        deltas.extend(block_deltas)
+        count = matcher._blocklength
+        if block_weights is None:
+            all_weights.extend(repeat(1.0, count))
+        elif isinstance(block_weights, float):
+            all_weights.extend(repeat(block_weights, count))
+        else:
+            all_weights.extend(block_weights)
+        last = matcher._maxid
+        matcher._next_block()
+    running = np.array(deltas, dtype=np.int64)
+    running[np.array(starts, dtype=np.int64)] -= np.array(lasts, dtype=np.int64)
+    return np.cumsum(running), np.array(all_weights, dtype=np.float64)
+
+
+def _block(matcher: W3LeafMatcher) -> tuple[Sequence[int], Any]:
+    """The block a matcher is on: its docnums' deltas and its weights, as whoosh3 writes them,
+    unpickling only those (a block's positions are most of its pickle) when it reads as expected."""
+    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+    if matcher._compression:
+        data = zlib.decompress(data)
+    start = BLOCK_START.match(data)
+    if start is not None:
+        deltas, weights = pickle.loads(data[: start.end()] + _TUPLE2_STOP)
+        count = matcher._blocklength
+        if len(deltas) == count and (not isinstance(weights, tuple) or len(weights) == count):
+            return deltas, weights
+    deltas, weights, _values = pickle.loads(data)
+    return deltas, weights

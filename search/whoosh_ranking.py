@@ -3,36 +3,46 @@
 Whoosh scores a query document at a time: for each document that holds any of its words it walks a
 tree of matchers, one a word and field, in Python. A person's query is six to eight plain words over
 several fields, ORed, so nearly every document matches and the tree is walked for each: at 10,000
-post-mortems that alone was most of a second. Here each postings list of the query is read block by
-block and its BM25F score added into an array, one list after the other; facet counts come from
-bit sets of each facet value, cached per segment (a segment never changes), and the top hits from
-the array. The scores are Whoosh's own (its scorer's idf, field-length normalisation and boosts); a test
-compares both rankings. Anything that is not a term under ORs (a phrase, AND, NOT, fuzzy words, an
-OR with a coordination bonus) is scored by its own Whoosh matcher.
+post-mortems that alone was most of a second. Here each postings list of the query is read into
+arrays and its BM25F scores added into an array of the segment's documents, one list after the
+other; a phrase (most come from synonyms, "error rate") adds its words' scores where the words
+follow each other, and which documents those are is remembered per segment (a segment never
+changes). Facet counts come from each facet value's documents, cached per segment too, and the top
+hits from the array. The scores are Whoosh's own (its scorer's idf, field-length normalisation and
+boosts); a test compares both rankings. Anything else (AND, NOT, fuzzy words, a phrase with slop,
+an OR with a coordination bonus) is scored by its own Whoosh matcher.
 
-Reads the postings blocks of whoosh-reloaded 2.7.5 (pinned) directly; any other matcher is read
-through its public methods.
+Postings are read in bulk by whoosh_index (from whoosh-reloaded 2.7.5's blocks, pinned); any other
+matcher is read through its public methods.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
-from whoosh import query
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching.wrappers import FilterMatcher
+import numpy as np
+import numpy.typing as npt
+from whoosh import formats, query
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
+
+from .whoosh_index import positions, postings
 
 # Segment data kept (a field's lengths and their norms, a facet's values, dates), about 20 a segment:
 # a segment never changes, so this is only bounded to forget segments no longer in use.
 CACHED_SEGMENT_FIELDS = 1024
+# Where a phrase is in a segment, kept apart: people's own phrases are many, and so that they never
+# push out the above. At most a docnum (8 bytes) a document each.
+CACHED_PHRASES = 256
+
+Docnums = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class Ranked:
 
 
 class _SegmentCache:
-    """Values computed from one segment, which never changes: field lengths, facet bit sets, dates."""
+    """Values computed from one segment, which never changes: field lengths, facet values, dates, phrases."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -70,6 +80,7 @@ class _SegmentCache:
 
 
 _cache = _SegmentCache(CACHED_SEGMENT_FIELDS)
+_phrases = _SegmentCache(CACHED_PHRASES)
 
 
 def rank(
@@ -87,44 +98,36 @@ def rank(
     for each field of `facets`, how many hold each of its values."""
     clauses = _clauses(wanted)
     context = searcher.context()
-    scored: list[tuple[Any, int]] = []
+    denied_docnums = _array(denied or set())
+    required_docnums = None if required is None else _array(required)
     counts: dict[str, dict[str, int]] = {name: {} for name in facets}
-    total = 0
+    keys: list[npt.NDArray[Any]] = []
+    docnums: list[Docnums] = []
     for subsearcher, offset in searcher.leaf_searchers():
         reader = subsearcher.reader()
         size = reader.doc_count_all()
-        scores = [0.0] * size
-        matching = [0] * size
+        scores = np.zeros(size)
+        matched = np.zeros(size, dtype=bool)
         for clause, boost in clauses:
-            _add(subsearcher, context, clause, boost, scores, matching)
-        found = list(itertools.compress(range(size), matching))
-        gone = _deleted(reader)
-        if gone or denied or required is not None:
-            found = [
-                d
-                for d in found
-                if d not in gone
-                and (not denied or d + offset not in denied)
-                and (required is None or d + offset in required)
-            ]
-        if not found:
+            _add(subsearcher, context, clause, boost, scores, matched)
+        matched[_deleted_docnums(reader)] = False
+        if denied_docnums.size:
+            matched[_within(denied_docnums, offset, size)] = False
+        if required_docnums is not None:
+            allowed = np.zeros(size, dtype=bool)
+            allowed[_within(required_docnums, offset, size)] = True
+            matched &= allowed
+        found = np.flatnonzero(matched)
+        if not found.size:
             continue
-        total += len(found)
-        # The segment's best first (nlargest is stable: equal scores keep index order), then all
-        # segments' best together.
-        if by_date:
-            dates = _dates(reader)
-            newest = found if limit is None else heapq.nlargest(limit, found, key=lambda d: (dates[d], d))
-            scored.extend((dates[d], d + offset) for d in newest)
-        else:
-            highest = found if limit is None else heapq.nlargest(limit, found, key=scores.__getitem__)
-            scored.extend((scores[d], -(d + offset)) for d in highest)
+        keys.append(_dates(reader)[found] if by_date else scores[found])
+        docnums.append(found + offset)
         if facets:
-            _count(reader, found, facets, counts)
-    best = heapq.nlargest(limit, scored) if limit is not None else sorted(scored, reverse=True)
-    # Newest first, or best first and then in index order (as Whoosh's collectors order them).
-    top = [(docnum, 0.0) for _date, docnum in best] if by_date else [(-negated, score) for score, negated in best]
-    return Ranked(total=total, top=top, facets=counts)
+            _count(reader, matched, facets, counts)
+    if not docnums:
+        return Ranked(total=0, top=[], facets=counts)
+    every_key, every_docnum = np.concatenate(keys), np.concatenate(docnums)
+    return Ranked(total=int(every_docnum.size), top=_best(every_key, every_docnum, limit, by_date), facets=counts)
 
 
 def docs(searcher: Searcher, wanted: query.Query) -> set[int]:
@@ -134,9 +137,15 @@ def docs(searcher: Searcher, wanted: query.Query) -> set[int]:
         found: set[int] = set()
         for subsearcher, offset in searcher.leaf_searchers():
             reader = subsearcher.reader()
-            gone = _deleted(reader)
-            for ids, _weights in _postings(reader, wanted.fieldname, wanted.text):
-                found.update(d + offset for d in ids if d not in gone)
+            held = postings(reader, wanted.fieldname, wanted.text)
+            if held is None:
+                continue
+            ids = held[0]
+            if reader.has_deletions():
+                live = np.ones(reader.doc_count_all(), dtype=bool)
+                live[_deleted_docnums(reader)] = False
+                ids = ids[live[ids]]
+            found.update((ids + offset).tolist())
         return found
     if isinstance(wanted, query.Or) and wanted.subqueries:
         return set().union(*(docs(searcher, q) for q in wanted.subqueries))
@@ -162,10 +171,25 @@ def _flat(node: query.Query, boost: float) -> Iterator[tuple[query.Query, float]
         yield node, boost
 
 
-def _add(
-    searcher: Searcher, context: Any, clause: query.Query, boost: float, scores: list[float], matching: list[int]
-) -> None:
-    """Add one clause's scores over a segment, and count it in the documents it matches."""
+def _best(keys: npt.NDArray[Any], docnums: Docnums, limit: int | None, newest: bool) -> list[tuple[int, float]]:
+    """The first `limit` documents: best first and then in index order (as Whoosh's collectors order
+    them), or newest first and then the last indexed first."""
+    if limit is not None and keys.size > limit:
+        if limit <= 0:
+            return []
+        # Only what may be among the first: the limit-th highest key and above, ties included.
+        kth = np.partition(keys, keys.size - limit)[keys.size - limit]
+        near = keys >= kth
+        keys, docnums = keys[near], docnums[near]
+    if newest:
+        order = np.lexsort((docnums, keys))[::-1][:limit]
+        return [(docnum, 0.0) for docnum in docnums[order].tolist()]
+    order = np.lexsort((docnums, -keys))[:limit]
+    return list(zip(docnums[order].tolist(), keys[order].tolist(), strict=True))
+
+
+def _add(searcher: Searcher, context: Any, clause: query.Query, boost: float, scores: Floats, matched: Mask) -> None:
+    """Add one clause's scores over a segment, and mark the documents it matches."""
     reader = searcher.reader()
     if isinstance(clause, query.Term) and type(clause) is query.Term:
         fieldname = clause.fieldname
@@ -178,51 +202,127 @@ def _add(
         if (fieldname, text) not in reader:
             return
         scorer = context.weighting.scorer(searcher, fieldname, text)
-        if isinstance(scorer, BM25FScorer):
+        held = postings(reader, fieldname, text) if isinstance(scorer, BM25FScorer) else None
+        if held is not None:
+            ids, weights = held
             times = boost * scorer.idf * (scorer.K1 + 1)
             norms = _norms(reader, fieldname, scorer.B, scorer.K1, scorer.avgfl)
-            for ids, weights in _postings(reader, fieldname, text):
-                for d, tf in zip(ids, weights, strict=True):
-                    scores[d] += times * tf / (tf + norms[d])
-                    matching[d] = 1
+            # A term's docnums are distinct, so adding through them adds once each.
+            scores[ids] += times * weights / (weights + norms[ids])
+            matched[ids] = True
             return
         matcher = searcher.postings(fieldname, text, weighting=context.weighting)
+    elif type(clause) is query.Phrase and _add_phrase(searcher, context, clause, boost, scores, matched):
+        return
+    elif type(clause) is query.Every and clause.fieldname in (None, "", "*"):
+        # Every live document, each weighing the query's boost (Whoosh's list matcher reads 0 as 1).
+        scores += boost * (clause.boost or 1.0)
+        matched[:] = True
+        return
     else:
         matcher = clause.matcher(searcher, context)
+    ids_found: list[int] = []
+    scores_found: list[float] = []
     while matcher.is_active():
-        d = matcher.id()
-        scores[d] += boost * matcher.score()
-        matching[d] += 1
+        ids_found.append(matcher.id())
+        scores_found.append(matcher.score())
         matcher.next()
+    if ids_found:
+        at = np.array(ids_found, dtype=np.int64)
+        scores[at] += boost * np.array(scores_found)
+        matched[at] = True
 
 
-def _postings(reader: Any, fieldname: str, text: Any) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
-    """A term's postings in a segment, block by block: (docnums, weights), deleted documents included."""
-    if fieldname not in reader.schema:
-        return
-    if not isinstance(text, bytes):
+def _add_phrase(
+    searcher: Searcher, context: Any, phrase: query.Phrase, boost: float, scores: Floats, matched: Mask
+) -> bool:
+    """Add a phrase's scores over a segment as Whoosh's phrase matcher gives them (its words' scores
+    summed as its tree of matchers does, times the phrase's boost) where its words follow each other;
+    False when it is not a plain phrase of a field with positions, left to Whoosh's matcher."""
+    fieldname = phrase.fieldname
+    if phrase.slop != 1 or not phrase.words or fieldname not in searcher.schema:
+        return False
+    found = searcher.schema[fieldname]
+    if type(found.format) is not formats.Positions:
+        return False
+    reader = searcher.reader()
+    words: list[bytes] = []
+    scorers: list[BM25FScorer] = []
+    for word in phrase.words:
         try:
-            text = reader.schema[fieldname].to_bytes(text)
+            text = found.to_bytes(word)
         except ValueError:
-            return
-    if (fieldname, text) not in reader:
-        return
-    matcher = reader.postings(fieldname, text)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child  # deletions: the callers drop deleted documents themselves
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            yield matcher._ids, matcher._weights
-            matcher._next_block()
-        return
-    ids, weights = [], []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    yield ids, weights
+            return True  # Whoosh matches nothing
+        if (fieldname, text) not in reader:
+            return True
+        scorer = context.weighting.scorer(searcher, fieldname, text)
+        if not isinstance(scorer, BM25FScorer):
+            return False
+        words.append(text)
+        scorers.append(scorer)
+    where = _phrase_docnums(reader, fieldname, words)
+    if not where.size:
+        return True
+    parts = []
+    for text, scorer in zip(words, scorers, strict=True):
+        ids, weights = postings(reader, fieldname, text) or (np.zeros(0, np.int64), np.zeros(0))
+        tf = weights[np.searchsorted(ids, where)]
+        norms = _norms(reader, fieldname, scorer.B, scorer.K1, scorer.avgfl)[where]
+        parts.append(scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norms)))
+    total = _tree_sum(parts)
+    if phrase.boost != 1.0:
+        total = total * phrase.boost
+    scores[where] += boost * total
+    matched[where] = True
+    return True
+
+
+def _tree_sum(parts: list[Floats]) -> Floats:
+    """Sum as Whoosh's intersection matchers do: halves first (a + (b + c) for three)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
+
+
+def _phrase_docnums(reader: Any, fieldname: str, words: list[bytes]) -> Docnums:
+    """The documents of a segment (deleted ones included) where the words follow each other."""
+
+    def find() -> Docnums:
+        lists = [positions(reader, fieldname, text) for text in words]
+        both = reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), (ids for ids, _values in lists))
+        decode = reader.schema[fieldname].format.decode_positions
+        at = [np.searchsorted(ids, both).tolist() for ids, _values in lists]
+        where = []
+        for n, docnum in enumerate(both.tolist()):
+            starts = set(decode(lists[0][1][at[0][n]]))
+            for i in range(1, len(words)):
+                starts.intersection_update(p - i for p in decode(lists[i][1][at[i][n]]))
+                if not starts:
+                    break
+            else:
+                where.append(docnum)
+        return _kept(np.array(where, dtype=np.int64))
+
+    key = "phrase:" + "\x1f".join(text.decode("utf-8", "surrogateescape") for text in words)
+    phrase: Docnums = _phrases.get((_segment(reader), fieldname, key), find)
+    return phrase
+
+
+def _within(docnums: Docnums, offset: int, size: int) -> Docnums:
+    """Those of the global docnums in the segment starting at offset, as its own docnums."""
+    inside = docnums[(docnums >= offset) & (docnums < offset + size)]
+    return inside - offset
+
+
+def _array(docnums: set[int]) -> Docnums:
+    return np.fromiter(docnums, dtype=np.int64, count=len(docnums))
+
+
+def _kept(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """An array for the segment cache, which every thread reads: made read-only."""
+    array.flags.writeable = False
+    return array
 
 
 def _segment(reader: Any) -> str:
@@ -230,73 +330,82 @@ def _segment(reader: Any) -> str:
     return found
 
 
-def _deleted(reader: Any) -> frozenset[int]:
+def _deleted_docnums(reader: Any) -> Docnums:
     if not reader.has_deletions():
-        return frozenset()
+        return np.zeros(0, dtype=np.int64)
     found = getattr(reader, "deleted_docs_set", None)  # a segment reader's, read once
     if found is None:
-        return frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
-    return frozenset(found)
+        found = [d for d in range(reader.doc_count_all()) if reader.is_deleted(d)]
+    return np.fromiter(found, dtype=np.int64, count=len(found))
 
 
-def _norms(reader: Any, fieldname: str, b: float, k1: float, average: float) -> list[float]:
+def _norms(reader: Any, fieldname: str, b: float, k1: float, average: float) -> Floats:
     """BM25's length normalisation of every document of a segment in a field (K1 * (1 - B + B * dl /
     avgdl)), from the field lengths as Whoosh stores them (one byte, rounded). The average is the
     whole index's, which any commit changes: only the latest is kept."""
     segment = _segment(reader)
-    lengths: list[int] = _cache.get(
+    lengths: Floats = _cache.get(
         (segment, fieldname, "lengths"),
-        lambda: [reader.doc_field_length(d, fieldname, 1) or 0 for d in range(reader.doc_count_all())],
+        lambda: _kept(
+            np.array([reader.doc_field_length(d, fieldname, 1) or 0 for d in range(reader.doc_count_all())], float)
+        ),
     )
     average = average or 1
     wanted = (b, k1, average)
-    found: tuple[tuple[float, float, float], list[float]] = _cache.get((segment, fieldname, "norms"), lambda: ((), []))
+    found: tuple[tuple[float, float, float], Floats] = _cache.get((segment, fieldname, "norms"), lambda: ((), None))
     if found[0] != wanted:
-        found = (wanted, [k1 * ((1 - b) + b * length / average) for length in lengths])
+        found = (wanted, _kept(k1 * ((1 - b) + b * lengths / average)))
         _cache.put((segment, fieldname, "norms"), found)
     return found[1]
 
 
-def _dates(reader: Any) -> list[Any]:
-    def read() -> list[Any]:
-        column = reader.column_reader("date")
-        return [column[d] for d in range(reader.doc_count_all())]
+def _dates(reader: Any) -> npt.NDArray[np.uint64]:
+    """Each document's date as the `date` column holds it (an unsigned number, in the dates' order)."""
 
-    found: list[Any] = _cache.get((_segment(reader), "date", "column"), read)
+    def read() -> npt.NDArray[np.uint64]:
+        column = reader.column_reader("date", translate=False)
+        return _kept(np.array([column[d] for d in range(reader.doc_count_all())], dtype=np.uint64))
+
+    found: npt.NDArray[np.uint64] = _cache.get((_segment(reader), "date", "sortable"), read)
     return found
 
 
-def _values(reader: Any, fieldname: str) -> dict[str, int]:
-    """Each value of a facet field in a segment, and the documents holding it as a bit set (see _bits)."""
+@dataclass(frozen=True)
+class _Facet:
+    """A facet field's values in a segment, and every (document, value) pair of its postings."""
 
-    def read() -> dict[str, int]:
-        size = reader.doc_count_all()
-        found = {}
+    values: list[Any]
+    docnums: Docnums
+    codes: Docnums
+
+
+def _facet(reader: Any, fieldname: str) -> _Facet:
+    def read() -> _Facet:
+        values: list[Any] = []
+        docnums: list[Docnums] = []
+        codes: list[Docnums] = []
         for text in reader.lexicon(fieldname):
-            holders: list[int] = []
-            for ids, _weights in _postings(reader, fieldname, text):
-                holders.extend(ids)
-            found[reader.schema[fieldname].from_bytes(text)] = _bits(holders, size)
-        return found
+            held = postings(reader, fieldname, text)
+            if held is None:
+                continue
+            docnums.append(held[0])
+            codes.append(np.full(held[0].size, len(values), dtype=np.int64))
+            values.append(reader.schema[fieldname].from_bytes(text))
+        if not values:
+            return _Facet([], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        return _Facet(values, _kept(np.concatenate(docnums)), _kept(np.concatenate(codes)))
 
-    values: dict[str, int] = _cache.get((_segment(reader), fieldname, "values"), read)
-    return values
-
-
-def _bits(docnums: Iterable[int], size: int) -> int:
-    """Documents of a segment as the bits of an integer (the first document the highest bit), so that
-    counting those of a facet value that matched is one AND and one bit count."""
-    digits = bytearray(b"0" * size)
-    for d in docnums:
-        digits[d] = 49  # "1"
-    return int(digits, 2) if size else 0
+    found: _Facet = _cache.get((_segment(reader), fieldname, "facet"), read)
+    return found
 
 
-def _count(reader: Any, found: list[int], facets: Sequence[str], counts: dict[str, dict[str, int]]) -> None:
-    matched = _bits(found, reader.doc_count_all())
+def _count(reader: Any, matched: Mask, facets: Sequence[str], counts: dict[str, dict[str, int]]) -> None:
     for fieldname in facets:
+        facet = _facet(reader, fieldname)
+        if not facet.values:
+            continue
         counted = counts[fieldname]
-        for value, holders in _values(reader, fieldname).items():
-            n = (holders & matched).bit_count()
-            if n:
-                counted[value] = counted.get(value, 0) + n
+        per_value = np.bincount(facet.codes[matched[facet.docnums]], minlength=len(facet.values))
+        for code in np.flatnonzero(per_value).tolist():
+            value = facet.values[code]
+            counted[value] = counted.get(value, 0) + int(per_value[code])
