@@ -212,12 +212,13 @@ class PostgresEngine:
         if exclude_key:
             where.append("key <> :exclude")
             params["exclude"] = exclude_key
-        loose = tsquery_of(narrow or wanted, weighted=False) if wanted is not None else None
+        matching = narrow if narrow is not None else wanted
+        loose = tsquery_of(matching, weighted=False) if matching is not None else None
         scoring: Scoring | None = None
-        if wanted is not None and loose is not None:
+        if wanted is not None and matching is not None and loose is not None:
             params["match"] = loose
             where.append("lexemes @@ CAST(:match AS tsquery)")
-            exact = tsquery_of(narrow or wanted)
+            exact = tsquery_of(matching)
             if exact != loose:  # a field's words asked for: read the documents found to check
                 params["exact"] = exact
                 where.append("lexemes @@ CAST(:exact AS tsquery)")
