@@ -55,17 +55,20 @@ def incident_number(word: str) -> int | None:
 def take_incident(rest: str, *, in_incident_channel: bool, arguments: int | None) -> tuple[int | None, str]:
     """The incident id put first in the arguments, if any, and the arguments after it.
 
-    `#42` always names an incident. A bare number does so outside an incident's channel, and inside
-    one when more words follow than the subcommand takes (`sev 42 2`); `arguments` None means free
-    text, where a bare number in an incident's channel is part of the text (`note 5 pods restarted`).
+    `#42` always names an incident. A bare number does so when more words are given than the
+    subcommand takes (`sev 42 2`, `status 42`). `arguments` None means free text: there a bare
+    number first is the incident outside an incident's channel, and part of the text inside one
+    (`note 5 pods restarted`).
     """
     word, after = first_word(rest)
     number = incident_number(word)
     if number is None:
         return None, rest
-    if word.startswith("#") or not in_incident_channel:
+    if word.startswith("#"):
         return number, after
-    if arguments is not None and len(rest.split()) > arguments:
+    if arguments is None:
+        return (None, rest) if in_incident_channel else (number, after)
+    if len(rest.split()) > arguments:
         return number, after
     return None, rest
 
@@ -93,10 +96,12 @@ def read_declaration(text: str) -> Declaration:
     services: list[str] = []
     for word in text.split():
         services_given = SERVICES.match(word)
+        # `service:` naming nothing is a word of the title.
+        named = [name for name in services_given.group(1).split(",") if name] if services_given else []
         if SEVERITY_WORD.match(word):
             severities.append(read_severity(word))
-        elif services_given:
-            services.extend(name for name in services_given.group(1).split(",") if name)
+        elif named:
+            services.extend(named)
         else:
             title.append(word)
     if len(set(severities)) > 1:
