@@ -164,9 +164,13 @@ def test_ssl_check_gets_an_empty_200(client: FlaskClient, session: Session, stan
     assert standin.calls == []
 
 
-def test_an_unsigned_ssl_check_is_refused(client: FlaskClient) -> None:
+def test_an_unsigned_ssl_check_gets_an_empty_200_and_nothing_else(client: FlaskClient, session: Session) -> None:
     response = client.post("/integrations/slack/commands", data=b"ssl_check=1&token=x")
-    assert response.status_code == 401
+    assert (response.status_code, response.get_data()) == (200, b"")
+    # Only a bare probe: a command that claims to be one is still checked.
+    disguised = command_body("declare checkout down", ssl_check="1")
+    assert client.post("/integrations/slack/commands", data=disguised).status_code == 401
+    assert counts(session) == (0, 0, 0, 0)
 
 
 def test_the_command_keeps_no_session_cookie(client: FlaskClient, standin: SlackStandin) -> None:

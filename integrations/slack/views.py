@@ -28,14 +28,16 @@ def receive_command() -> tuple[Response | str, int]:
     # The raw body first: once request.form is read, get_data() is empty and every signature fails.
     raw = request.get_data(cache=True)
     settings = settings_of(current_app)
+    if _is_ssl_check(raw):
+        # As Slack's own Bolt does: the probe is answered before the signature, as it reads and
+        # changes nothing, and Slack is not known to sign it.
+        return "", 200
     if not signed_by_slack(
         settings, raw, request.headers.get("X-Slack-Request-Timestamp"), request.headers.get("X-Slack-Signature")
     ):
         log.warning("refused a Slack request: its signature is missing, stale or wrong")
         return jsonify(error={"code": "unauthenticated", "message": "invalid Slack signature"}), 401
     fields = {name: values[0] for name, values in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
-    if fields.get("ssl_check") == "1":
-        return "", 200
     command = Command(
         session=get_session(),
         settings=settings,
@@ -58,6 +60,13 @@ def signed_by_slack(settings: SlackSettings, raw: bytes, timestamp: str | None, 
         return False
     verifier = SignatureVerifier(settings.signing_secret, clock=settings.clock or Clock())
     return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+def _is_ssl_check(raw: bytes) -> bool:
+    if len(raw) > 1000 or b"ssl_check=1" not in raw:
+        return False
+    fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return fields.get("ssl_check") == ["1"] and "command" not in fields
 
 
 def _answered(command: Command) -> Reply:
