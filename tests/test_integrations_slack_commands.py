@@ -86,8 +86,8 @@ def test_declare_without_a_severity_is_the_least_severe(client: FlaskClient, ses
     [
         ("declare", "Say what is happening.\nUsage: `/incident declare <title> [sev1..sev5] [service:NAME …]`"),
         ("declare   ", "Say what is happening.\nUsage: `/incident declare <title> [sev1..sev5] [service:NAME …]`"),
-        ("declare sev1 service:api", "give the incident a title: what is happening, as responders see it."),
-        ("declare db down sev1 sev2", "give one severity, not SEV1 and SEV2."),
+        ("declare sev1 service:api", "Give the incident a title: what is happening, as responders see it."),
+        ("declare db down sev1 sev2", "Give one severity, not SEV1 and SEV2."),
     ],
 )
 def test_declare_without_a_title_answers_with_usage(
@@ -235,7 +235,7 @@ def test_roles_from_mentions(client: FlaskClient, session: Session, standin: Sla
 def test_a_role_needs_a_mention(client: FlaskClient, session: Session, responder: Caller, text: str) -> None:
     declare(responder, title="Checkout errors")
     reply = run(client, text)
-    assert reply["text"].startswith("mention the person with @, such as @alex.\nUsage: `/incident ")
+    assert reply["text"].startswith("Mention the person with @, such as @alex.\nUsage: `/incident ")
     assert [u.email for u in incident(session, 1).holders(IncidentRole.SCRIBE)] == []
 
 
@@ -340,7 +340,7 @@ def test_a_restricted_incident_answers_an_outsider_as_a_missing_one(
         absent = run(client, template.format(missing))
         assert asked["text"].replace(str(hidden["id"]), "N") == absent["text"].replace(str(missing), "N")
         assert asked["response_type"] == absent["response_type"] == "ephemeral"
-    assert run(client, f"status {missing}")["text"] == f"incident {missing} not found."
+    assert run(client, f"status {missing}")["text"] == f"Incident {missing} not found."
     found = incident(session, hidden["id"])
     assert (found.severity, found.status.value, len(entries(session, hidden["id"]))) == ("SEV2", "investigating", 1)
     assert total(session, ChatChannel) == 0
@@ -382,7 +382,7 @@ def test_a_short_rate_limit_is_waited_out(client: FlaskClient, session: Session,
 def test_an_existing_account_is_matched_by_email(client: FlaskClient, session: Session, make_caller: Any) -> None:
     make_caller("viewer", email="Riley@Example.com", name="Riley Reader")
     reply = run(client, "declare checkout down")
-    assert reply["text"] == "your account may read incidents but not change them."
+    assert reply["text"] == "Your account may read incidents but not change them."
     assert (total(session, Incident), total(session, User), total(session, ExternalIdentity)) == (0, 1, 1)
 
 

@@ -134,13 +134,19 @@ def answer(command: Command) -> Reply:
     try:
         return chosen.handler(command, incident_id, rest)
     except Unreadable as exc:
-        return Reply(f"{exc}.\nUsage: `{command.name} {chosen.usage}`")
+        return Reply(f"{sentence(str(exc))}\nUsage: `{command.name} {chosen.usage}`")
     except NoPerson as exc:
         command.session.rollback()
         return Reply(exc.message)
     except DomainError as exc:
         command.session.rollback()
-        return Reply(f"{escaped(exc.message[:500])}.".replace("..", "."))
+        return Reply(sentence(escaped(exc.message[:500])))
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence: a capital first, a full stop last."""
+    text = text.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def usage_with_id(chosen: Subcommand) -> str:
