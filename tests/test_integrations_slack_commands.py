@@ -281,6 +281,19 @@ def test_the_same_command_delivered_twice_notes_once(client: FlaskClient, sessio
     assert [e.text for e in entries(session, 1)].count("failing over to the replica") == 1
 
 
+def test_the_same_declaration_delivered_twice_declares_once(client: FlaskClient, session: Session) -> None:
+    first = run(client, "declare checkout down sev2", trigger_id="8012345678901.2.abc")
+    again = run(client, "declare checkout down sev2", trigger_id="8012345678901.2.abc")
+    assert first["response_type"] == "in_channel"
+    assert again == {
+        "response_type": "ephemeral",
+        "text": "Slack delivered this command twice; the incident was declared the first time.",
+    }
+    assert total(session, Incident) == 1
+    run(client, "declare checkout down sev2")  # typed again: a new trigger id, a new incident
+    assert total(session, Incident) == 2
+
+
 def test_an_empty_note_answers_with_usage(client: FlaskClient, session: Session, responder: Caller) -> None:
     declare(responder, title="Checkout errors")
     assert run(client, "note 1   ")["text"] == "Say what to note.\nUsage: `/incident note <text>`"

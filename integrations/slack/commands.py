@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import url_for
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incidents.chat.queries import incident_of_channel
@@ -71,6 +72,12 @@ class Command:
     user_id: str
     trigger_id: str = ""
     _person: User | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str | None:
+        """The key of what this command records: Slack's trigger id is unique to one typing of a command,
+        so the same request delivered twice (a replay within the signature's five minutes) records once."""
+        return f"command:{self.trigger_id}" if self.trigger_id else None
 
     def person(self) -> User:
         """The Kintsugi account of whoever typed the command (NoPerson when they cannot be known)."""
@@ -215,14 +222,22 @@ def declare(command: Command, _incident_id: int | None, rest: str) -> Reply:
     declared = read_declaration(rest)
     person = command.person()
     severity = declared.severity or severity_scale()[-1]
-    incident = declare_incident(
-        command.session,
-        actor=person,
-        source=Source.SLACK,
-        title=declared.title,
-        severity=severity,
-        services=list(declared.services),
-    )
+    try:
+        incident = declare_incident(
+            command.session,
+            actor=person,
+            source=Source.SLACK,
+            title=declared.title,
+            severity=severity,
+            services=list(declared.services),
+            external_id=command.key,
+        )
+    except IntegrityError:
+        # The key of its first entry refused a twin: the same typing of the command, delivered again.
+        command.session.rollback()
+        if command.key is None:
+            raise
+        return Reply("Slack delivered this command twice; the incident was declared the first time.")
     incident_id, title = incident.id, incident.title
     services = f" Services: {escaped(', '.join(declared.services))}." if declared.services else ""
     lines = [
@@ -293,15 +308,13 @@ def note(command: Command, incident_id: int | None, rest: str) -> Reply:
     text = readable(rest).strip()
     if not text:
         raise Unreadable("Say what to note")
-    # The trigger id is unique to one typing of a command: the same request delivered twice notes once.
-    key = f"command:{command.trigger_id}" if command.trigger_id else None
     entry, created = record_timeline_entry(
         command.session,
         actor=command.person(),
         incident_id=incident_id,
         text=text,
         source=Source.SLACK,
-        external_id=key,
+        external_id=command.key,
     )
     if not created:
         return Reply(f"That note is on incident #{entry.incident_id}'s timeline already.")
