@@ -76,9 +76,11 @@ def test_declare_with_severity_and_services(client: FlaskClient, session: Sessio
 
 
 def test_declare_without_a_severity_is_the_least_severe(client: FlaskClient, session: Session) -> None:
-    run(client, "declare Sev 2 dashboards slow &amp; <@U0BOB0001|bob> looking")
+    reply = run(client, "declare Sev 2 dashboards slow &amp; <@U0BOB0001|bob> looking")
     declared = incident(session, 1)
     assert (declared.title, declared.severity) == ("Sev 2 dashboards slow & @bob looking", "SEV5")
+    assert reply["text"].splitlines()[0].endswith("No severity was given: change it with `/incident sev 1 <1-5>`.")
+    assert "Sev 2 dashboards slow &amp; @bob looking>" in reply["text"]
 
 
 @pytest.mark.parametrize(

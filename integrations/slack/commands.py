@@ -212,7 +212,7 @@ def similar_lines(session: Session, viewer: User, incident_id: int) -> list[str]
 @subcommand(
     "declare",
     "declare <title> [sev1..sev5] [service:NAME …]",
-    "declare an incident; you command it",
+    "declare an incident, which you command (the least severe unless you give sevN)",
     arguments=None,
     acts_on_incident=False,
 )
@@ -245,6 +245,8 @@ def declare(command: Command, _incident_id: int | None, rest: str) -> Reply:
         f"<@{command.user_id}> is incident commander.{services}",
         f"To work it from a channel, type `{command.name} attach {incident_id}` there.",
     ]
+    if declared.severity is None:
+        lines[0] += f" No severity was given: change it with `{command.name} sev {incident_id} <1-5>`."
     similar = similar_lines(command.session, person, incident_id)
     if similar:
         lines += ["Past post-mortems like this one:", *similar]
