@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import make_user, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 from slack_requests import ALICE, SECRET, TOKEN, run
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from incidents.accounts.models import ExternalIdentity
 from incidents.accounts.service_chat import person_known_to_chat, remember_chat_person
+from incidents.accounts.service_sso import linked_user_ids
+from incidents.errors import InvalidInput
 from incidents.models import Incident, Role, User
 from integrations.slack.people import ISSUER, person_of, web_client
 from integrations.slack.settings import EXTENSION, read_settings
@@ -108,3 +111,24 @@ def test_the_standin_records_json_and_form_calls(app: Flask, standin: SlackStand
         "Bearer xoxb-test-token",
     )
     assert post.content_type.startswith("application/json")
+
+
+def test_a_member_known_to_slack_is_not_marked_as_signing_in_with_it(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    make_user(app, "ada@example.com", Role.ADMIN)
+    run(client, "help")
+    run(client, "declare checkout down")
+    riley = session.scalar(select(User).where(User.email == "riley@example.com"))
+    assert riley is not None
+    assert linked_user_ids(session) == set()
+    browser = app.test_client()
+    assert sign_in(browser, "ada@example.com").status_code == 302
+    page = browser.get("/admin/users").get_data(as_text=True)
+    assert "riley@example.com</td>" in page
+    assert "single sign-on" not in page.split("riley@example.com", 1)[1].split("</td>", 1)[0]
+
+
+def test_only_chat_workspaces_are_remembered_this_way(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="is not a chat workspace"):
+        remember_chat_person(session, issuer="https://id.example", subject="42", email="a@example.com", name=None)

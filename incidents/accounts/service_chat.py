@@ -7,11 +7,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import validation
+from ..errors import InvalidInput
 from ..models import NAME_MAX, Role, User
 from .models import ExternalIdentity
 from .service import add_user, user_by_email
 
 SUBJECT_MAX = 255
+SLACK_ISSUER = "https://slack.com"
+# Identities a chat workspace vouches for: they say who typed a command, not how someone signs in.
+CHAT_ISSUERS = frozenset({SLACK_ISSUER})
 
 
 def person_known_to_chat(session: Session, *, issuer: str, subject: str) -> User | None:
@@ -28,6 +32,8 @@ def remember_chat_person(session: Session, *, issuer: str, subject: str, email: 
 
     Later commands find them by (issuer, subject) without asking the chat workspace again.
     """
+    if issuer not in CHAT_ISSUERS:
+        raise InvalidInput(f"{issuer[:100]!r} is not a chat workspace Kintsugi knows", field="issuer")
     subject = validation.text(subject, field="subject", limit=SUBJECT_MAX, required=True)
     known = person_known_to_chat(session, issuer=issuer, subject=subject)
     if known is not None:

@@ -13,12 +13,12 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from sqlalchemy.orm import Session
 
-from incidents.accounts.service_chat import person_known_to_chat, remember_chat_person
+from incidents.accounts.service_chat import SLACK_ISSUER, person_known_to_chat, remember_chat_person
 from incidents.models import User
 
 from .settings import SlackSettings
 
-ISSUER = "https://slack.com"
+ISSUER = SLACK_ISSUER
 log = logging.getLogger(__name__)
 # Slack waits 3 seconds for the answer to a command: a call of a second (users.info answers in a
 # fraction of that), and one wait of a second at most when Slack asks for one.
