@@ -226,3 +226,12 @@ def test_settings_are_read_as_given() -> None:
         None,
     )
     assert read_settings({"SLACK_SIGNING_SECRET": "  "}) is None
+
+
+@pytest.mark.parametrize(("command", "shown"), [("/inc", "/inc"), ("", "/incident"), ("/`x` *bold*", "/incident")])
+def test_replies_name_the_command_as_the_workspace_does(
+    client: FlaskClient, standin: SlackStandin, command: str, shown: str
+) -> None:
+    reply = run(client, "help", command=command)
+    assert reply["text"].startswith(f"*{shown}* — work an incident from Slack:")
+    assert f"• `{shown} status [id]` — " in reply["text"]

@@ -20,6 +20,8 @@ bp = Blueprint("slack", __name__, url_prefix="/integrations/slack")
 log = logging.getLogger(__name__)
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+# The command as this workspace named it (/incident, /inc, ...): the help and usage replies repeat it.
+COMMAND_NAME = re.compile(r"^/[A-Za-z0-9_-]{1,32}$")
 
 
 @bp.post("/commands")
@@ -41,7 +43,7 @@ def receive_command() -> tuple[Response | str, int]:
     command = Command(
         session=get_session(),
         settings=settings,
-        name=fields.get("command") or "/incident",
+        name=_command_name(fields.get("command", "")),
         text=fields.get("text", ""),
         channel_id=fields.get("channel_id", ""),
         user_id=fields.get("user_id", ""),
@@ -60,6 +62,10 @@ def signed_by_slack(settings: SlackSettings, raw: bytes, timestamp: str | None, 
         return False
     verifier = SignatureVerifier(settings.signing_secret, clock=settings.clock or Clock())
     return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+def _command_name(given: str) -> str:
+    return given if COMMAND_NAME.match(given) else "/incident"
 
 
 def _is_ssl_check(raw: bytes) -> bool:
