@@ -1,4 +1,4 @@
-"""Adapters between Kintsugi and the tools responders use: pagers and alerting."""
+"""Adapters between Kintsugi and the tools responders use: pagers, alerting and chat."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Flask
 
 from incidents.admin_links import add_admin_link
 
-from . import cli, receiving, rules, views_admin
+from . import cli, receiving, rules, slack, views_admin
 from .alertmanager import views as alertmanager_views
 from .grafana import views as grafana_views
 from .opsgenie import views as opsgenie_views
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
             csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     app.register_blueprint(views_admin.bp)
+    slack.init_app(app)
     app.session_interface = receiving.SenderlessSessions()
     add_admin_link(app, "Pager alerts and routing rules", "integrations_admin.alerts")
     add_admin_link(app, "Pager deliveries not understood", "integrations_admin.undecipherable")

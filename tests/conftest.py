@@ -85,6 +85,8 @@ def search_backend(request: pytest.FixtureRequest) -> str:
 def app(tmp_path: Any, postgres_database: str | None, request: pytest.FixtureRequest) -> Iterator[Flask]:
     url = postgres_database or f"sqlite:///{tmp_path / 'kintsugi.db'}"
     backend = request.getfixturevalue("search_backend") if "search_backend" in request.fixturenames else "whoosh"
+    # A test module adds settings of its own (Slack's, say) with a fixture named app_config.
+    extra = request.getfixturevalue("app_config") if "app_config" in request.fixturenames else {}
     flask_app = create_app(
         {
             "TESTING": True,
@@ -93,6 +95,7 @@ def app(tmp_path: Any, postgres_database: str | None, request: pytest.FixtureReq
             "SEVERITIES": "SEV1,SEV2,SEV3,SEV4,SEV5",
             "SEARCH_INDEX": str(tmp_path / "search"),
             "SEARCH_BACKEND": backend,
+            **extra,
         }
     )
     engine = engine_of(flask_app)

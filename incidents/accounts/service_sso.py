@@ -13,6 +13,7 @@ from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..models import NAME_MAX, Role, User, utcnow
 from .models import ExternalIdentity
 from .service import add_user, user_by_email
+from .service_chat import CHAT_ISSUERS
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,9 @@ def _sign_in(
 
 
 def linked_user_ids(session: Session) -> set[int]:
-    """The ids of accounts that sign in through an external identity."""
-    return set(session.scalars(select(ExternalIdentity.user_id).distinct()))
+    """The ids of accounts that sign in through an external identity (not those a chat workspace knows)."""
+    signing_in = ExternalIdentity.issuer.not_in(CHAT_ISSUERS)
+    return set(session.scalars(select(ExternalIdentity.user_id).where(signing_in).distinct()))
 
 
 def _check_domain(email: str | None, verified: bool, allowed_domains: Collection[str]) -> None:

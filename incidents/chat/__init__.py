@@ -1,0 +1,1 @@
+"""Chat rooms linked to incidents: a channel where an incident is worked speaks of that incident."""

@@ -1,0 +1,24 @@
+"""The Slack app: the /incident slash command, answered within Slack's three seconds."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .settings import EXTENSION, read_settings
+
+
+def init_app(app: Flask) -> None:
+    """Read the Slack settings and, when a signing secret is set, register the command's endpoint.
+
+    Without one, Slack is off: its endpoints answer 404 and nothing else changes.
+    """
+    settings = read_settings(app.config)
+    if settings is None:
+        return
+    from . import views
+
+    app.extensions[EXTENSION] = settings
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(views.bp)
+    app.register_blueprint(views.bp)

@@ -1,0 +1,134 @@
+"""Pure reading of what is typed after /incident: words, incident ids, severities, mentions, declarations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SEVERITY = re.compile(r"^(?:sev)?([1-9])$", re.IGNORECASE)
+SEVERITY_WORD = re.compile(r"^sev([1-9])$", re.IGNORECASE)
+# Slack sends a mention as <@U123> or <@U123|name>; W… ids are Enterprise Grid members.
+MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
+INCIDENT = re.compile(r"^#?([1-9][0-9]{0,8})$")
+SERVICES = re.compile(r"^services?:(.*)$", re.IGNORECASE)
+# Links, mentions and channels as Slack encodes them in text: <target|label> or <target>.
+ENCODED = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+class Unreadable(ValueError):
+    """What was typed cannot be read; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """An incident to declare, as typed: its title, a severity if one was given, its services."""
+
+    title: str
+    severity: str | None
+    services: tuple[str, ...]
+
+
+def first_word(text: str) -> tuple[str, str]:
+    """The first word of the text and the rest, exactly as typed (only the space between them dropped)."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    rest = text.strip()[len(parts[0]) :].lstrip()
+    return parts[0], rest
+
+
+def subcommand_of(text: str) -> tuple[str, str]:
+    """The subcommand's name (lower case) and what follows it; `sev2` reads as `sev 2`."""
+    word, rest = first_word(text)
+    glued = SEVERITY_WORD.match(word)
+    if glued:
+        return "sev", f"{glued.group(1)} {rest}".strip()
+    return word.lower(), rest
+
+
+def incident_number(word: str) -> int | None:
+    """The incident id a word names (42 or #42), else None."""
+    match = INCIDENT.match(word.strip())
+    return int(match.group(1)) if match else None
+
+
+def take_incident(rest: str, *, in_incident_channel: bool, arguments: int | None) -> tuple[int | None, str]:
+    """The incident id put first in the arguments, if any, and the arguments after it.
+
+    `#42` always names an incident. A bare number does so when more words are given than the
+    subcommand takes (`sev 42 2`, `status 42`). `arguments` None means free text: there a bare
+    number first is the incident outside an incident's channel, and part of the text inside one
+    (`note 5 pods restarted`).
+    """
+    word, after = first_word(rest)
+    number = incident_number(word)
+    if number is None:
+        return None, rest
+    if word.startswith("#"):
+        return number, after
+    if arguments is None:
+        return (None, rest) if in_incident_channel else (number, after)
+    if len(rest.split()) > arguments:
+        return number, after
+    return None, rest
+
+
+def read_severity(text: str) -> str:
+    """SEVn from `n`, `sevn` or `SEVn`."""
+    match = SEVERITY.match(text.strip())
+    if not match:
+        raise Unreadable("give the severity as a number from 1 to 5, such as `2` or `sev2`")
+    return f"SEV{match.group(1)}"
+
+
+def read_mention(text: str) -> str:
+    """The Slack user id of a mention such as <@U123|name>."""
+    match = MENTION.match(text.strip())
+    if not match:
+        raise Unreadable("mention the person with @, such as @alex")
+    return match.group(1)
+
+
+def read_declaration(text: str) -> Declaration:
+    """A title, with an optional `sevN` anywhere and `service:NAME` words (comma lists too)."""
+    title: list[str] = []
+    severities: list[str] = []
+    services: list[str] = []
+    for word in text.split():
+        services_given = SERVICES.match(word)
+        # `service:` naming nothing is a word of the title.
+        named = [name for name in services_given.group(1).split(",") if name] if services_given else []
+        if SEVERITY_WORD.match(word):
+            severities.append(read_severity(word))
+        elif named:
+            services.extend(named)
+        else:
+            title.append(word)
+    if len(set(severities)) > 1:
+        raise Unreadable(f"give one severity, not {' and '.join(dict.fromkeys(severities))}")
+    if not title:
+        raise Unreadable("give the incident a title: what is happening, as responders see it")
+    return Declaration(
+        title=readable(" ".join(title)),
+        severity=severities[0] if severities else None,
+        services=tuple(dict.fromkeys(readable(s) for s in services)),
+    )
+
+
+def readable(text: str) -> str:
+    """Slack's encoded text as a person reads it: mentions as @name, links as label (url), &amp; as &."""
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("@", "#")):
+            return f"{target[0]}{label}" if label else target
+        if target.startswith("!"):
+            return f"@{label or target[1:]}"
+        return f"{label} ({target})" if label and label != target else target
+
+    return ENCODED.sub(plain, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escaped(text: str) -> str:
+    """Text safe to show in a Slack message: its control characters &, < and > escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
