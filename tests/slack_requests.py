@@ -16,6 +16,11 @@ ALICE = "U0ALICE01"
 GENERAL = "C0GENERAL1"
 
 
+def slack_settings(api_url: str) -> dict[str, Any]:
+    """The app settings that turn Slack on, speaking with the Web API at this address."""
+    return {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": api_url}
+
+
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """Slack's X-Slack-Signature for this body at this timestamp."""
     base = b"v0:" + timestamp.encode("ascii") + b":" + body

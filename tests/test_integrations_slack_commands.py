@@ -11,7 +11,7 @@ from conftest import Caller, declare
 from flask import Flask
 from flask.testing import FlaskClient
 from library import index_now, published
-from slack_requests import ALICE, GENERAL, SECRET, TOKEN, run
+from slack_requests import ALICE, GENERAL, run, slack_settings
 from slack_standin import SlackStandin
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ def standin() -> Iterator[SlackStandin]:
 
 @pytest.fixture(autouse=True)
 def app_config(standin: SlackStandin) -> dict[str, Any]:
-    return {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": standin.url}
+    return slack_settings(standin.url)
 
 
 def incident(session: Session, incident_id: int) -> Incident:
@@ -359,6 +359,24 @@ def test_a_restricted_incident_answers_an_outsider_as_a_missing_one(
     found = incident(session, hidden["id"])
     assert (found.severity, found.status.value, len(entries(session, hidden["id"]))) == ("SEV2", "investigating", 1)
     assert total(session, ChatChannel) == 0
+
+
+def test_a_restricted_incidents_news_stays_out_of_channels_not_its_own(
+    client: FlaskClient, session: Session, make_caller: Any
+) -> None:
+    # Riley (Slack's U0ALICE01) commands a restricted incident and may see it; the general channel may not.
+    riley = make_caller("responder", email="riley@example.com", name="Riley Responder")
+    hidden = declare(riley, title="Payroll export leaked", visibility="restricted")
+    elsewhere = run(client, f"sev {hidden['id']} 1")
+    assert elsewhere["response_type"] == "ephemeral"
+    assert elsewhere["text"].startswith(f"<@{ALICE}> set the severity to SEV1:")
+    assert incident(session, hidden["id"]).severity == "SEV1"
+    run(client, f"attach {hidden['id']}", channel_id=INCIDENT_ROOM)
+    own = run(client, "sev 2", channel_id=INCIDENT_ROOM)
+    assert own["response_type"] == "in_channel"
+    assert own["text"].startswith(f"<@{ALICE}> set the severity to SEV2:")
+    # An open incident's news is for the channel it is asked in.
+    assert run(client, f"sev {declare(riley, title='Checkout errors')['id']} 3")["response_type"] == "in_channel"
 
 
 def test_a_member_without_an_email_is_told_why(client: FlaskClient, session: Session, standin: SlackStandin) -> None:

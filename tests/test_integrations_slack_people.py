@@ -10,7 +10,7 @@ import pytest
 from conftest import make_user, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
-from slack_requests import ALICE, SECRET, TOKEN, run
+from slack_requests import ALICE, run, slack_settings
 from slack_standin import SlackStandin
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ def standin() -> Iterator[SlackStandin]:
 
 @pytest.fixture(autouse=True)
 def app_config(standin: SlackStandin) -> dict[str, Any]:
-    return {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": standin.url}
+    return slack_settings(standin.url)
 
 
 def test_a_new_member_becomes_a_responder_once(app: Flask, session: Session, standin: SlackStandin) -> None:

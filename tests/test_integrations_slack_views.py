@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from slack_requests import ALICE, SECRET, TOKEN, command_body, post_signed, run, signature
+from slack_requests import ALICE, SECRET, command_body, post_signed, run, signature, slack_settings
 from slack_standin import SlackStandin
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,7 +50,7 @@ def standin() -> Iterator[SlackStandin]:
 
 @pytest.fixture(autouse=True)
 def app_config(standin: SlackStandin) -> dict[str, Any]:
-    return {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": standin.url}
+    return slack_settings(standin.url)
 
 
 def counts(session: Session) -> tuple[int, int, int, int]:

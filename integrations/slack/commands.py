@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from incidents.chat.queries import incident_of_channel
 from incidents.chat.service import link_channel
 from incidents.errors import DomainError
-from incidents.models import Incident, IncidentRole, Source, Status, User
+from incidents.models import Incident, IncidentRole, Source, Status, User, Visibility
 from incidents.postmortems.queries import postmortem_of_incident
 from incidents.postmortems.service import start_postmortem
 from incidents.queries import get_incident, list_timeline
@@ -128,7 +128,7 @@ def answer(command: Command) -> Reply:
     chosen = REGISTRY.get(name)
     if chosen is None:
         return Reply(f"There is no `{command.name} {escaped(name[:40])}`.\n{help_reply(command).text}")
-    incident_id = None
+    incident_id = linked = None
     if chosen.acts_on_incident:
         linked = incident_of_channel(command.session, provider=PROVIDER, channel_id=command.channel_id)
         named, rest = take_incident(rest, in_incident_channel=linked is not None, arguments=chosen.arguments)
@@ -139,7 +139,12 @@ def answer(command: Command) -> Reply:
                 f"`{command.name} {usage_with_id(chosen)}`, or link the channel with `{command.name} attach <id>`."
             )
     try:
-        return chosen.handler(command, incident_id, rest)
+        reply = chosen.handler(command, incident_id, rest)
+        if reply.in_channel and incident_id is not None and incident_id != linked and _restricted(command, incident_id):
+            # Said in a channel of its own, a restricted incident is its members' business; said
+            # anywhere else, its news reaches only the one who asked.
+            return Reply(reply.text)
+        return reply
     except Unreadable as exc:
         return Reply(f"{sentence(str(exc))}\nUsage: `{command.name} {chosen.usage}`")
     except NoPerson as exc:
@@ -148,6 +153,11 @@ def answer(command: Command) -> Reply:
     except DomainError as exc:
         command.session.rollback()
         return Reply(sentence(escaped(exc.message[:500])))
+
+
+def _restricted(command: Command, incident_id: int) -> bool:
+    incident = get_incident(command.session, viewer=command.person(), incident_id=incident_id)
+    return incident.visibility is Visibility.RESTRICTED
 
 
 def sentence(text: str) -> str:
