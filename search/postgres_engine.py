@@ -147,7 +147,7 @@ class PostgresEngine:
             wanted, read_as_words = parsed(self._parsers, self._schema, typed)
             expert = is_expert(typed)
 
-            def run(asked: query.Query, *, as_words: bool, plain: bool = True) -> SearchResults:
+            def run(asked: query.Query, *, as_words: bool, plain: bool = False) -> SearchResults:
                 with_them = with_synonyms(asked, self.synonyms)
                 narrow = self._narrowed(connection, asked) if plain else None
                 return self._run(connection, with_them, request, reader, read_as_words=as_words, narrow=narrow)
@@ -157,7 +157,7 @@ class PostgresEngine:
             suggestion, unknown = self._suggest(connection, typed, reader)
             if suggestion is not None and not expert:
                 corrected = parsed(self._parsers, self._schema, suggestion)[0]
-                return replace(run(corrected, as_words=False), suggestion=suggestion, fuzzy=True)
+                return replace(run(corrected, as_words=False, plain=True), suggestion=suggestion, fuzzy=True)
             results = run(wanted, as_words=read_as_words, plain=not expert)
             if results.total or not unknown or expert:
                 return replace(results, suggestion=suggestion)
