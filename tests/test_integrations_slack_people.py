@@ -52,6 +52,23 @@ def test_a_new_member_becomes_a_responder_once(app: Flask, session: Session, sta
     assert person_known_to_chat(session, issuer=ISSUER, subject=ALICE) == first
 
 
+def test_a_deactivated_account_acts_nowhere_from_slack(
+    client: FlaskClient, session: Session, make_caller: Any, standin: SlackStandin
+) -> None:
+    riley = make_caller("responder", email="riley@example.com", name="Riley Responder").user
+    assert run(client, "declare checkout down")["response_type"] == "in_channel"
+    account = session.get(User, riley.id)
+    assert account is not None
+    account.is_active = False
+    session.commit()
+    reply = run(client, "declare payments down")
+    assert reply == {
+        "response_type": "ephemeral",
+        "text": f"The Kintsugi account of <@{ALICE}> is deactivated: ask a Kintsugi admin.",
+    }
+    assert session.scalar(select(func.count(Incident.id))) == 1
+
+
 def test_an_existing_account_is_matched_without_case(session: Session, make_caller: Any) -> None:
     known = make_caller("admin", email="ada@example.com", name="Ada Admin").user
     matched = remember_chat_person(session, issuer=ISSUER, subject="U0ADA0001", email="ADA@example.com", name="Ada L.")

@@ -67,9 +67,16 @@ class BriefRateLimitRetry(RateLimitErrorRetryHandler):
 def person_of(session: Session, settings: SlackSettings, slack_user_id: str) -> User:
     """The account of a Slack member: the one remembered, else the one with their Slack email, else a new one."""
     known = person_known_to_chat(session, issuer=ISSUER, subject=slack_user_id)
-    if known is not None:
-        return known
-    profile = _profile(settings, slack_user_id)
+    if known is None:
+        profile = _profile(settings, slack_user_id)
+        known = _remembered(session, slack_user_id, profile)
+    if not known.is_active:
+        # A deactivated account acts nowhere, Slack included; its history stays.
+        raise NoPerson(f"The Kintsugi account of <@{slack_user_id}> is deactivated: ask a Kintsugi admin.")
+    return known
+
+
+def _remembered(session: Session, slack_user_id: str, profile: dict[str, Any]) -> User:
     email = (profile.get("profile") or {}).get("email")
     if profile.get("is_bot") or not isinstance(email, str) or not email.strip():
         raise NoPerson(
