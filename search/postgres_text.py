@@ -11,7 +11,6 @@ keyword values are tagged with their facet ("service/checkout").
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -145,11 +144,6 @@ def _written_words(document: SearchDocument) -> Iterator[str]:
     for field in FIELD_WEIGHTS:
         for token in analyze(text_of(document, field)):
             yield token.text
-
-
-def unweighted(written: str) -> str:
-    """A tsquery without its weights: what GIN answers without reading the documents."""
-    return re.sub(r"':[ABCD]+", "'", written)
 
 
 def tsquery_of(node: query.Query, *, weighted: bool = True) -> str | None:

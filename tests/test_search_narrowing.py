@@ -64,8 +64,9 @@ def test_a_word_stands_with_its_synonyms() -> None:
     assert content_words(database) == {"databas", "db"}
 
 
-@pytest.mark.parametrize("text", ['"connection pool"', "service:checkout", "gateway OR timeout"])
-def test_an_experts_query_has_no_plain_words_to_narrow_by_but_its_terms(text: str) -> None:
-    # The engines narrow only plain queries; a query of keyword values alone has no stems to count.
-    frequencies = counts({})
+@pytest.mark.parametrize("text", ['"connection pool"', "service:checkout"])
+def test_a_phrase_or_a_keyword_value_alone_is_never_narrowed(text: str) -> None:
+    # The same words, common enough to narrow as plain words, narrow nothing as a phrase or a value.
+    frequencies = counts({"connect": 40_000, "pool": 30_000, "checkout": 45_000})
+    assert isinstance(narrowed(plain("connection pool"), SYNONYMS, frequencies, 50_000), query.And)
     assert narrowed(plain(text), SYNONYMS, frequencies, 50_000) is None
