@@ -38,10 +38,11 @@ def search(caller: Caller, q: str) -> dict[str, Any]:
 
 
 @pytest.mark.usefixtures("search_backend")
-def test_a_published_post_mortem_is_searchable_within_a_second_with_the_worker_thread(
-    app: Flask, responder: Caller
-) -> None:
-    app.config["OUTBOX_POLL_SECONDS"] = 60  # found by the commit's wake-up, not by polling
+def test_a_published_post_mortem_is_found_by_the_commits_wake_up_not_by_the_poll(app: Flask, responder: Caller) -> None:
+    # The target (searchable within a second, p95) is measured by benchmarks/bench_search.py: one
+    # sample on a shared machine says little about it. What this checks is the mechanism: with a poll
+    # of a minute, only the wake-up after the publishing commit can make the report searchable soon.
+    app.config["OUTBOX_POLL_SECONDS"] = 60
     start_thread(app)
     try:
         published(
@@ -53,7 +54,7 @@ def test_a_published_post_mortem_is_searchable_within_a_second_with_the_worker_t
         )
         started = time.perf_counter()
         while search(responder, "metadata fetches")["total"] == 0:
-            assert time.perf_counter() - started < 1.0, "not searchable within a second"
+            assert time.perf_counter() - started < 10.0, "not searchable until the poll: no wake-up"
             time.sleep(0.02)
     finally:
         stop_thread(app)
