@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,11 +35,16 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# A method's behaviour: the call in, the JSON body to answer with HTTP 200 (or a whole Answer) out.
+Behaviour = Callable[["Call"], "dict[str, Any] | Answer"]
+
+
 class SlackStandin:
-    """Slack's Web API as far as Kintsugi uses it: users.info."""
+    """Slack's Web API as far as Kintsugi uses it: users.info here, other methods as tests teach it (`on`)."""
 
     def __init__(self) -> None:
         self.users: dict[str, dict[str, Any]] = {}
+        self._behaviours: dict[str, Behaviour] = {}
         self.calls: list[Call] = []
         self._next: dict[str, list[Answer]] = {}
         self._lock = threading.Lock()
@@ -74,6 +80,11 @@ class SlackStandin:
         with self._lock:
             self._next.setdefault(method, []).append(Answer(status, body, headers or {}))
 
+    def on(self, method: str, behaviour: Behaviour) -> None:
+        """Answer every call of a method (after the bot token is checked) with what `behaviour` returns."""
+        with self._lock:
+            self._behaviours[method] = behaviour
+
     def calls_of(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -89,6 +100,10 @@ class SlackStandin:
         if call.method == "users.info":
             user = self.users.get(str(call.body.get("user")))
             return Answer(200, {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"})
+        behaviour = self._behaviours.get(call.method)
+        if behaviour is not None:
+            answered = behaviour(call)
+            return answered if isinstance(answered, Answer) else Answer(200, answered)
         return Answer(200, {"ok": False, "error": "unknown_method"})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
