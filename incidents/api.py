@@ -10,9 +10,10 @@ from . import queries, schemas, service
 from . import timeline as service_timeline
 from .accounts import service as service_accounts
 from .accounts.auth import api_actor
+from .chat import queries as chat_queries
 from .database import get_session
 from .models import Source
-from .serialize import entry_json, incident_json, user_json
+from .serialize import chat_message_json, entry_json, incident_json, user_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -90,6 +91,16 @@ def timeline(incident_id: int) -> Response:
         filters=queries.TimelineFilter(include_deleted=include_deleted),
     )
     return jsonify(entries=[entry_json(e) for e in entries])
+
+
+@bp.get("/incidents/<int:incident_id>/chat")
+def chat_log(incident_id: int) -> Response:
+    """The messages of the incident's linked channels, newest first; `before` pages back."""
+    query = schemas.parse_query(schemas.ChatLogQuery, request.args.to_dict())
+    messages = chat_queries.chat_log(
+        get_session(), viewer=api_actor(), incident_id=incident_id, limit=query.limit, before=query.before
+    )
+    return jsonify(messages=[chat_message_json(m) for m in messages])
 
 
 @bp.post("/incidents/<int:incident_id>/timeline")

@@ -156,6 +156,19 @@ class ActionItemChanged(Event):
     actor_id: int | None
 
 
+@dataclass(frozen=True)
+class ChatHistoryRequested(Event):
+    """Someone asked for the history of an incident's linked channels (of one chat provider) to be read
+    into its chat log: the provider's integration reads it later, page by page."""
+
+    type: ClassVar[str] = "chat.history_requested"
+    incident_id: int
+    provider: str
+    channel_ids: tuple[str, ...]
+    actor_id: int | None
+    actor_name: str
+
+
 def event_types() -> list[str]:
     """Every event type this code knows, by its stored name."""
     return sorted(_EVENT_CLASSES)
@@ -320,6 +333,12 @@ def init_app(app: Flask) -> None:
     factory: sessionmaker[Session] = app.extensions[EXTENSION]
     # Each session gets a shallow copy of the factory's info, so they all share this one object.
     factory.configure(info={**(factory.kw.get("info") or {}), SUBSCRIPTIONS: subscriptions_of(app)})
+
+
+def has_subscribers(session: Session, event: type[Event]) -> bool:
+    """Whether anyone acts on events of this type here (a use case that is pointless without one says so)."""
+    subscriptions: Subscriptions | None = session.info.get(SUBSCRIPTIONS)
+    return subscriptions is not None and bool(subscriptions.handler_names(event.type))
 
 
 def record_event(session: Session, event: Event) -> None:

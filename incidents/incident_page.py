@@ -14,6 +14,7 @@ from wtforms import SelectChoice
 
 from . import queries, reader, timefmt
 from .alerts.queries import incident_alerts
+from .chat.queries import chat_panel
 from .database import get_session
 from .forms import ConfirmForm, EntryForm, KeyTimesForm, RolesForm, SeverityForm, StatusForm
 from .models import (
@@ -198,5 +199,6 @@ def render(incident_id: int, status: int = 200, **forms: Any) -> str | tuple[str
         confirm_form=ConfirmForm(formdata=None),
         running=running_durations(incident),
         alerts=incident_alerts(session, viewer=current_user, incident_id=incident_id),
+        chat=chat_panel(session, viewer=current_user, incident_id=incident_id),
     )
     return (page, status) if status != 200 else page

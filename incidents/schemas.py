@@ -138,6 +138,15 @@ class IncidentQuery(BaseModel):
     sort: Literal["newest", "oldest", "updated", "severity"] = "newest"
 
 
+class ChatLogQuery(BaseModel):
+    """The query string of GET /api/incidents/<id>/chat: a page of messages, newest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=100, ge=1, le=200)
+    before: Timestamp | None = None
+
+
 Model = TypeVar("Model", bound=BaseModel)
 
 

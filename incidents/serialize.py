@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .chat.models import ChatMessage
 from .models import KEY_TIMES, SINGLE_HOLDER_ROLES, Incident, IncidentRole, LabelKind, TimelineEntry, User
 
 
@@ -70,4 +71,23 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
             }
             for r in entry.revisions
         ],
+    }
+
+
+def chat_message_json(message: ChatMessage) -> dict[str, Any]:
+    """A message of the incident's chat log."""
+    return {
+        "id": message.id,
+        "incident_id": message.incident_id,
+        "provider": message.provider,
+        "channel_id": message.channel_id,
+        "ts": message.ts,
+        "thread_ts": message.thread_ts,
+        "posted_at": iso(message.posted_at),
+        "author": {"key": message.author_key, "name": message.author_name, "id": message.author_id},
+        "text": message.text,
+        "files": message.files,
+        "permalink": message.permalink,
+        "edited_at": iso(message.edited_at),
+        "timeline_entry_id": message.entry_id,
     }

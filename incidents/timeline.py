@@ -142,6 +142,16 @@ def correct_timeline_entry(
     """Correct an entry's text, time, kind, link or key-moment flag, keeping what it said before."""
     ensure_can_write(actor)
     entry = _entry(session, actor, incident_id, entry_id)
+    if revise_entry(session, entry, actor=actor, changes=changes):
+        session.commit()
+    else:
+        session.rollback()
+    return entry
+
+
+def revise_entry(session: Session, entry: TimelineEntry, *, actor: Actor, changes: dict[str, Any]) -> bool:
+    """Correct an entry without committing, keeping what it said before; whether anything changed."""
+    ensure_can_act(actor)
     if entry.deleted_at is not None:
         raise Conflict("a deleted entry cannot be corrected")
     allowed = {"text", "occurred_at", "kind", "evidence_url", "is_key_moment"}
@@ -151,7 +161,7 @@ def correct_timeline_entry(
         raise InvalidInput(f"unknown field {name}", field=name)
     before = entry.snapshot()
     if changes.get("text", UNSET) is not UNSET:
-        entry.text = validation.text(changes["text"], field="text", limit=TEXT_MAX, required=True)
+        entry.text = text_of(actor, changes["text"], field="text", limit=TEXT_MAX, required=True)
     if changes.get("occurred_at", UNSET) is not UNSET:
         if changes["occurred_at"] is None:
             raise InvalidInput("occurred_at cannot be cleared", field="occurred_at")
@@ -163,16 +173,18 @@ def correct_timeline_entry(
     if changes.get("is_key_moment", UNSET) is not UNSET:
         entry.is_key_moment = bool(changes["is_key_moment"])
     if entry.snapshot() == before:
-        session.rollback()
-        return entry
+        return False
     now = utcnow()
     entry.edited_at = now
     entry.revisions.append(
-        TimelineEntryRevision(change=RevisionChange.CORRECTION, revised_at=now, revised_by_id=actor.id, before=before)
+        TimelineEntryRevision(
+            change=RevisionChange.CORRECTION, revised_at=now, revised_by_id=actor_id(actor), before=before
+        )
     )
-    record_event(session, TimelineEntryCorrected(incident_id=incident_id, entry_id=entry.id, actor_id=actor.id))
-    session.commit()
-    return entry
+    record_event(
+        session, TimelineEntryCorrected(incident_id=entry.incident_id, entry_id=entry.id, actor_id=actor_id(actor))
+    )
+    return True
 
 
 def delete_timeline_entry(session: Session, *, actor: User, incident_id: int, entry_id: int) -> TimelineEntry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -13,6 +13,8 @@ from wtforms import SelectChoice
 from . import incident_page, queries, reader, service
 from . import timeline as service_timeline
 from .accounts.auth import signed_in
+from .chat import messages as chat_messages
+from .chat.history import request_chat_history
 from .database import get_session
 from .forms import (
     ConfirmForm,
@@ -170,6 +172,34 @@ def take_command(incident_id: int) -> Response | Page:
         form,
         lambda: service.take_command(get_session(), actor=current_user, incident_id=incident_id),
         anchor="roles",
+    )
+
+
+@bp.post("/chat/history")
+@signed_in
+def read_chat_history(incident_id: int) -> Response | Page:
+    """Ask the chat integration to read the linked channels' history into the chat log."""
+    form = ConfirmForm()
+
+    def request_history() -> None:
+        channels = request_chat_history(get_session(), actor=current_user, incident_id=incident_id, provider="slack")
+        flash(f"Reading the history of {len(channels)} channel(s); the chat log fills in shortly.", "status")
+
+    return _act(incident_id, form, request_history, anchor="chat")
+
+
+@bp.post("/chat/<int:message_id>/mark")
+@signed_in
+def mark_chat_message(incident_id: int, message_id: int) -> Response | Page:
+    """Make a message of the chat log a key moment of the timeline."""
+    form = ConfirmForm()
+    return _act(
+        incident_id,
+        form,
+        lambda: chat_messages.mark_chat_message(
+            get_session(), actor=current_user, incident_id=incident_id, message_id=message_id
+        ),
+        anchor=f"chat-{message_id}",
     )
 
 

@@ -67,3 +67,15 @@ def test_removing_an_outsider_from_roles_hides_the_incident_again(responder: Cal
     assert guest.get(path).status_code == 200
     responder.patch(path, {"roles": {"commander": "riley@example.com"}})
     assert guest.get(path).status_code == 404
+
+
+def test_each_request_answers_for_its_own_token_while_an_app_context_is_held(
+    app: Any, responder: Caller, make_caller: Any
+) -> None:
+    # A test or script that holds an app context open shares it (and its g) across requests.
+    outsider = make_caller("responder", email="otto@example.com")
+    secret = declare(responder, visibility="restricted")
+    with app.app_context():
+        assert responder.get("/api/me").get_json()["email"] == "riley@example.com"
+        assert outsider.get("/api/me").get_json()["email"] == "otto@example.com"
+        assert outsider.get(f"/api/incidents/{secret['id']}").status_code == 404

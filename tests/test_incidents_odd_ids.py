@@ -114,6 +114,7 @@ INT_FIELDS: dict[tuple[str, str], Call] = {
     },
     ("IncidentQuery", "limit"): ("GET", "/api/incidents?limit={n}", lambda n: None),
     ("ActionItemQuery", "limit"): ("GET", "/api/action-items?limit={n}", lambda n: None),
+    ("ChatLogQuery", "limit"): ("GET", "/api/incidents/1/chat?limit={n}", lambda n: None),
 }
 
 

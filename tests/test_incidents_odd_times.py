@@ -77,6 +77,7 @@ TIMESTAMPS: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("UpdateReview", "meeting_at"): ("PATCH", "/api/postmortems/1", {}),
     ("IncidentQuery", "since"): ("GET", "/api/incidents", None),
     ("IncidentQuery", "until"): ("GET", "/api/incidents", None),
+    ("ChatLogQuery", "before"): ("GET", "/api/incidents/1/chat", None),
 }
 
 

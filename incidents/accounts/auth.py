@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request, session, url_for
+from flask import Flask, request, session, url_for
 from flask_login import LoginManager, login_required, login_user
 
 from ..database import get_session
@@ -16,6 +16,7 @@ from .service import user_for_token
 
 View = TypeVar("View", bound=Callable[..., Any])
 GENERATION = "generation"
+API_ACTOR = "kintsugi.api_actor"
 
 
 def init_app(app: Flask) -> None:
@@ -46,9 +47,11 @@ def sign_in(user: User) -> None:
 
 def api_actor() -> User:
     """The user whose Bearer token came with this API request; 401 otherwise."""
-    if "api_actor" in g:
-        actor: User = g.api_actor
-        return actor
+    # Kept with this request, not in g: g belongs to the app context, which a test (or a script) that
+    # holds one open shares across requests, and one caller's token must never answer for another's.
+    known: User | None = request.environ.get(API_ACTOR)
+    if known is not None:
+        return known
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -56,7 +59,7 @@ def api_actor() -> User:
     user = user_for_token(get_session(), secret.strip())
     if user is None:
         raise AuthenticationRequired("the API token is unknown or revoked")
-    g.api_actor = user
+    request.environ[API_ACTOR] = user
     return user
 
 

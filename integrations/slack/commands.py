@@ -14,6 +14,7 @@ from flask import url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from incidents.chat.history import request_chat_history
 from incidents.chat.queries import incident_of_channel
 from incidents.chat.service import link_channel
 from incidents.errors import DomainError
@@ -404,6 +405,16 @@ def similar(command: Command, incident_id: int | None, _rest: str) -> Reply:
     if not lines:
         return Reply(f"No published post-mortem is like {shown} yet.")
     return Reply("\n".join([f"Past post-mortems like {shown}:", *lines]))
+
+
+@subcommand("import", "import", "read the channel's history into the incident's chat log; pins become key moments")
+def import_history(command: Command, incident_id: int | None, _rest: str) -> Reply:
+    assert incident_id is not None
+    channels = request_chat_history(command.session, actor=command.person(), incident_id=incident_id, provider=PROVIDER)
+    shown = ", ".join(f"<#{channel}>" for channel in channels)
+    return Reply(
+        f"Reading the history of {shown} into incident #{incident_id}'s chat log; a note will say when it is done."
+    )
 
 
 @subcommand("help", "help", "this list", acts_on_incident=False)

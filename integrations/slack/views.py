@@ -37,8 +37,7 @@ def receive_command() -> tuple[Response | str, int]:
     if not signed_by_slack(
         settings, raw, request.headers.get("X-Slack-Request-Timestamp"), request.headers.get("X-Slack-Signature")
     ):
-        log.warning("refused a Slack request: its signature is missing, stale or wrong")
-        return jsonify(error={"code": "unauthenticated", "message": "invalid Slack signature"}), 401
+        return refused()
     fields = {name: values[0] for name, values in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
     command = Command(
         session=get_session(),
@@ -50,6 +49,12 @@ def receive_command() -> tuple[Response | str, int]:
         trigger_id=fields.get("trigger_id", ""),
     )
     return jsonify(_answered(command).as_json()), 200
+
+
+def refused() -> tuple[Response, int]:
+    """The answer to a request Slack did not sign (or signed too long ago): 401, nothing read or stored."""
+    log.warning("refused a Slack request: its signature is missing, stale or wrong")
+    return jsonify(error={"code": "unauthenticated", "message": "invalid Slack signature"}), 401
 
 
 def signed_by_slack(settings: SlackSettings, raw: bytes, timestamp: str | None, signature: str | None) -> bool:
