@@ -5,6 +5,8 @@ one incident, has the Slack member known already (one users.info call to a loopb
 Slack's Web API), then times 1,000 signed commands typed in that channel: status, note, sev,
 timeline, page, similar and declare (which also looks for similar post-mortems). Prints p50 and
 p99 per subcommand and overall in milliseconds. Target: p99 under 300 ms (Slack gives up at 3 s).
+Then it times 1,000 Events API deliveries in the channel, a responder's mix of messages, 📌
+reactions (each a key moment), edits and deletions, against the same target.
 
     .venv/bin/python benchmarks/bench_slack.py
     .venv/bin/python benchmarks/bench_slack.py --incidents 10000 --postmortems 5000 --commands 1000 --backend postgres
@@ -31,6 +33,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from flask import Flask
 from scratch import postgres_databases
+from slack_events import envelope, message, reaction, send
 from slack_requests import ALICE, SECRET, TOKEN, command_body, post_signed
 from slack_standin import SlackStandin
 from sqlalchemy import insert, text
@@ -133,10 +136,38 @@ def database(backend: str, folder: str) -> Iterator[str]:
         yield url
 
 
-def run(backend: str, incidents: int, postmortems: int, count: int) -> None:
+def events(count: int, rng: random.Random) -> Iterator[tuple[str, dict[str, object]]]:
+    """(kind, event) pairs: mostly messages, some marked with a 📌, edited or deleted afterwards."""
+    said: list[dict[str, object]] = []
+    base = time.time() - 3600
+    for n in range(count):
+        roll = rng.random()
+        if said and roll < 0.15:
+            yield "pushpin", reaction(CHANNEL, ALICE, str(rng.choice(said)["ts"]))
+        elif said and roll < 0.25:
+            earlier = rng.choice(said)
+            changed = {**earlier, "text": f"{earlier['text']} (corrected)"}
+            yield "edit", {"type": "message", "subtype": "message_changed", "channel": CHANNEL, "message": changed}
+        elif said and roll < 0.30:
+            gone = said.pop(rng.randrange(len(said)))
+            yield (
+                "delete",
+                {"type": "message", "subtype": "message_deleted", "channel": CHANNEL, "deleted_ts": gone["ts"]},
+            )
+        else:
+            said.append(message(CHANNEL, ALICE, " ".join(rng.sample(WORDS, 14)), f"{base + n:.6f}"))
+            yield "message", said[-1]
+
+
+def run(backend: str, incidents: int, postmortems: int, count: int, event_count: int) -> None:
     rng = random.Random(7)
     standin = SlackStandin().start()
     standin.add_member(ALICE, "riley@example.com", "Riley Responder")
+    # A 📌 names only the message: its link is asked of Slack (chat.getPermalink) within the three seconds.
+    standin.on(
+        "chat.getPermalink",
+        lambda call: {"ok": True, "permalink": f"https://acme.slack.com/p{call.body['message_ts']}"},
+    )
     try:
         with tempfile.TemporaryDirectory() as folder, database(backend, folder) as url:
             app = create_app(
@@ -178,6 +209,21 @@ def run(backend: str, incidents: int, postmortems: int, count: int) -> None:
             p50, p99 = percentiles(every)
             verdict = "meets" if p99 < TARGET_MS else "MISSES"
             print(f"  p99 {p99:.1f} ms {verdict} the target of {TARGET_MS:.0f} ms")
+            timings = {}
+            for kind, event in events(event_count, rng):
+                began = time.perf_counter()
+                answer = send(client, envelope(event))
+                took = (time.perf_counter() - began) * 1000
+                assert answer.status_code == 200 and not answer.get_json().get("ignored"), answer.get_json()
+                timings.setdefault(kind, []).append(took)
+            print(f"{backend}: {event_count:,} Events API deliveries in channel {CHANNEL}")
+            every = [t for samples in timings.values() for t in samples]
+            for kind, samples in [*timings.items(), ("all", every)]:
+                p50, p99 = percentiles(samples)
+                print(f"  {kind:<9} n={len(samples):>4}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
+            p50, p99 = percentiles(every)
+            verdict = "meets" if p99 < TARGET_MS else "MISSES"
+            print(f"  p99 {p99:.1f} ms {verdict} the target of {TARGET_MS:.0f} ms")
             engine_of(app).dispose()
     finally:
         standin.stop()
@@ -193,10 +239,11 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--postmortems", type=int, default=5_000)
     parser.add_argument("--commands", type=int, default=1_000)
+    parser.add_argument("--events", type=int, default=1_000)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="sqlite")
     args = parser.parse_args()
     for backend in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
-        run(backend, args.incidents, args.postmortems, args.commands)
+        run(backend, args.incidents, args.postmortems, args.commands, args.events)
 
 
 if __name__ == "__main__":

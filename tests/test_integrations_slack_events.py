@@ -288,6 +288,17 @@ def test_events_kintsugi_does_not_act_on_get_200(
         json.dumps(
             envelope({"type": "message", "channel": "../../etc", "user": ALICE, "text": "x", "ts": "1.2"})
         ).encode(),
+        json.dumps(
+            envelope({"type": "message", "channel": ROOM, "user": ALICE, "text": "x", "ts": "999999999999.1"})
+        ).encode(),
+        json.dumps(
+            envelope({"type": "message", "channel": ROOM, "user": "bob", "text": "x", "ts": "1732255380.000200"})
+        ).encode(),
+        json.dumps(
+            envelope(
+                {"type": "message", "channel": ROOM, "user": ALICE, "text": "x", "ts": "1732255380.1", "thread_ts": 5}
+            )
+        ).encode(),
         json.dumps({"type": "url_verification"}).encode(),
         "\u202e{}".encode(),
     ],

@@ -29,7 +29,7 @@ from .translate import readable
 # The reactions that mark a message as a key moment: 📌 and 📍.
 KEY_REACTIONS = frozenset({"pushpin", "round_pushpin"})
 PIN = "pin"
-TS = re.compile(r"^[0-9]{1,12}(?:\.[0-9]{1,9})?$")
+TS = re.compile(r"^[0-9]{1,10}(?:\.[0-9]{1,9})?$")  # seconds up to the year 2286
 CHANNEL = re.compile(r"^[A-Z0-9]{2,64}$")
 USER = re.compile(r"^[UWB][A-Z0-9]{2,64}$")
 MENTION = re.compile(r"<@([UW][A-Z0-9]{2,64})(?:\|[^<>]*)?>")
