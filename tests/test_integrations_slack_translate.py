@@ -75,8 +75,36 @@ def test_read_severity(text: str, severity: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "high", "sev", "sev 2", "12", "2 3"])
 def test_an_unreadable_severity(text: str) -> None:
-    with pytest.raises(Unreadable, match="from 1 to 5"):
+    with pytest.raises(Unreadable, match="give a severity of SEV1, SEV2, SEV3, SEV4, SEV5, or its number"):
         read_severity(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "scale", "severity"),
+    [
+        ("p2", ("P1", "P2", "P3", "P4"), "P2"),
+        ("2", ("P1", "P2", "P3", "P4"), "P2"),
+        ("sev4", ("P1", "P2", "P3", "P4"), "P4"),
+        ("Major", ("critical", "major", "minor"), "major"),
+        ("1", ("critical", "major", "minor"), "critical"),
+        ("3", ("SEV0", "SEV1", "SEV2", "SEV3"), "SEV3"),  # its name first: SEV3, not the third level
+    ],
+)
+def test_read_severity_of_an_organisation_s_own_scale(text: str, scale: tuple[str, ...], severity: str) -> None:
+    assert read_severity(text, scale) == severity
+
+
+@pytest.mark.parametrize(("text", "scale"), [("5", ("P1", "P2", "P3", "P4")), ("high", ("critical", "major"))])
+def test_a_severity_outside_the_scale_names_the_scale(text: str, scale: tuple[str, ...]) -> None:
+    with pytest.raises(Unreadable, match=f"give a severity of {', '.join(scale)}"):
+        read_severity(text, scale)
+
+
+def test_a_declaration_reads_levels_with_digits_but_leaves_plain_words_in_the_title() -> None:
+    assert read_declaration("db down P1 service:db", ("P1", "P2")) == Declaration("db down", "P1", ("db",))
+    assert read_declaration("minor glitch in checkout", ("major", "minor")) == Declaration(
+        "minor glitch in checkout", None, ()
+    )
 
 
 @pytest.mark.parametrize(

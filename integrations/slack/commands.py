@@ -230,7 +230,7 @@ def similar_lines(session: Session, viewer: User, incident_id: int) -> list[str]
 def declare(command: Command, _incident_id: int | None, rest: str) -> Reply:
     if not rest.strip():
         raise Unreadable("Say what is happening")
-    declared = read_declaration(rest)
+    declared = read_declaration(rest, severity_scale())
     person = command.person()
     severity = declared.severity or severity_scale()[-1]
     try:
@@ -270,10 +270,10 @@ def status(command: Command, incident_id: int | None, _rest: str) -> Reply:
     return Reply(summary_of(get_incident(command.session, viewer=command.person(), incident_id=incident_id)))
 
 
-@subcommand("sev", "sev <1-5>", "change the severity (also `sev2`)", arguments=1)
+@subcommand("sev", "sev <1-5>", "change the severity (also `sev2`, or a level of your scale such as `P2`)", arguments=1)
 def sev(command: Command, incident_id: int | None, rest: str) -> Reply:
     assert incident_id is not None
-    severity = read_severity(rest)
+    severity = read_severity(rest, severity_scale())
     return _changed(command, incident_id, f"set the severity to {severity}", severity=severity)
 
 

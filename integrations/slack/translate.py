@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-SEVERITY = re.compile(r"^(?:sev)?([1-9])$", re.IGNORECASE)
+SEVERITY = re.compile(r"^(?:sev)?([1-9][0-9]?)$", re.IGNORECASE)
+DEFAULT_SCALE = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
 SEVERITY_WORD = re.compile(r"^sev([1-9])$", re.IGNORECASE)
 # Slack sends a mention as <@U123> or <@U123|name>; W… ids are Enterprise Grid members.
 MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
@@ -73,12 +75,21 @@ def take_incident(rest: str, *, in_incident_channel: bool, arguments: int | None
     return None, rest
 
 
-def read_severity(text: str) -> str:
-    """SEVn from `n`, `sevn` or `SEVn`."""
-    match = SEVERITY.match(text.strip())
-    if not match:
-        raise Unreadable("give the severity as a number from 1 to 5, such as `2` or `sev2`")
-    return f"SEV{match.group(1)}"
+def read_severity(text: str, scale: Sequence[str] = DEFAULT_SCALE) -> str:
+    """A severity of the configured scale: its name in any case (`P2`, `sev2`), or its number, 1 the most
+    severe (`2` is SEV2 on Kintsugi's scale, and the second of any other)."""
+    word = text.strip()
+    for level in scale:
+        if level.lower() == word.lower():
+            return level
+    match = SEVERITY.match(word)
+    if match:
+        number = int(match.group(1))
+        if f"SEV{number}" in scale:
+            return f"SEV{number}"
+        if number <= len(scale):
+            return scale[number - 1]
+    raise Unreadable(f"give a severity of {', '.join(scale)}, or its number (1 the most severe)")
 
 
 def read_mention(text: str) -> str:
@@ -89,8 +100,10 @@ def read_mention(text: str) -> str:
     return match.group(1)
 
 
-def read_declaration(text: str) -> Declaration:
-    """A title, with an optional `sevN` anywhere and `service:NAME` words (comma lists too)."""
+def read_declaration(text: str, scale: Sequence[str] = DEFAULT_SCALE) -> Declaration:
+    """A title, with an optional severity anywhere (`sevN`, or a level of the scale with a digit in
+    its name such as `P2`: a level named by a plain word, "minor", would eat titles) and
+    `service:NAME` words (comma lists too)."""
     title: list[str] = []
     severities: list[str] = []
     services: list[str] = []
@@ -98,8 +111,8 @@ def read_declaration(text: str) -> Declaration:
         services_given = SERVICES.match(word)
         # `service:` naming nothing is a word of the title.
         named = [name for name in services_given.group(1).split(",") if name] if services_given else []
-        if SEVERITY_WORD.match(word):
-            severities.append(read_severity(word))
+        if SEVERITY_WORD.match(word) or any(word == level and re.search(r"[0-9]", level) for level in scale):
+            severities.append(read_severity(word, scale))
         elif named:
             services.extend(named)
         else:
