@@ -557,3 +557,17 @@ def test_the_chat_log_is_read_through_the_api_by_those_who_may_see_the_incident(
     assert (hidden.status_code, missing.status_code) == (404, 404)
     assert hidden.get_json()["error"]["message"] == f"incident {created['id']} not found"
     assert missing.get_json()["error"]["message"] == "incident 98765 not found"
+
+
+def test_a_pushpin_that_overtakes_its_message_gets_the_words_when_the_message_arrives(
+    client: FlaskClient, session: Session, responder: Caller, standin: SlackStandin, incident_id: int
+) -> None:
+    said = message(ROOM, BOB, "Traffic shifted to eu-west", ts_minutes_ago(5))
+    standin.answer_next("conversations.history", 500, {"ok": False})
+    ok(send(client, envelope(reaction(ROOM, ALICE, said["ts"]))))
+    assert "could not be read" in key_moments(responder, incident_id)[0]["text"]
+    ok(send(client, envelope(said)))
+    (kept,) = logged(session)
+    assert (kept.text, kept.author_name, kept.edited_at) == ("Traffic shifted to eu-west", "Bob Builder", None)
+    (entry,) = key_moments(responder, incident_id)
+    assert entry["text"] == "Traffic shifted to eu-west"

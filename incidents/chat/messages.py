@@ -171,11 +171,8 @@ def receive_chat_delivery(
 def _apply(
     session: Session, provider: str, source: Source, incident: Incident, change: ChatChange
 ) -> list[TimelineEntry]:
-    if isinstance(change, Posted):
-        _message(session, provider, incident, change.message, edited=False)
-        return []
-    if isinstance(change, Edited):
-        message = _message(session, provider, incident, change.message, edited=True)
+    if isinstance(change, Posted | Edited):
+        message = _message(session, provider, incident, change.message, edited=isinstance(change, Edited))
         return _follow_edit(session, message, source)
     if isinstance(change, Deleted):
         return _delete(session, provider, incident, change)
@@ -214,9 +211,12 @@ def _message(session: Session, provider: str, incident: Incident, said: Said, *,
         return message
     if message.deleted_at is not None:
         return message  # a late copy of a message deleted since: it stays deleted
-    if edited and (cut(said.text, MESSAGE_MAX) != message.text or _files(said) != message.files):
+    # A 📌 that overtook its message, when Slack could not be asked for it, left a row without words.
+    unknown = not message.author_key and not message.text and not message.files
+    if (edited or unknown) and (cut(said.text, MESSAGE_MAX) != message.text or _files(said) != message.files):
         _fill(message, said)
-        message.edited_at = utcnow()
+        if edited:
+            message.edited_at = utcnow()
     return message
 
 
