@@ -1,4 +1,5 @@
-"""The Slack app: the /incident slash command, answered within Slack's three seconds."""
+"""The Slack app: the /incident slash command and the clicks and forms it leads to, answered within Slack's
+three seconds."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from .settings import EXTENSION, read_settings
 
 
 def init_app(app: Flask) -> None:
-    """Read the Slack settings and, when a signing secret is set, register the command's endpoint.
+    """Read the Slack settings and, when a signing secret is set, register the endpoints of commands and
+    interactions.
 
     Without one, Slack is off: its endpoints answer 404 and nothing else changes.
     """
     settings = read_settings(app.config)
     if settings is None:
         return
-    from . import views
+    from . import interactions, views  # noqa: F401 (interactions adds its routes to views.bp)
 
     app.extensions[EXTENSION] = settings
     csrf = app.extensions.get("csrf")

@@ -49,7 +49,8 @@ def receive_command() -> tuple[Response | str, int]:
         user_id=fields.get("user_id", ""),
         trigger_id=fields.get("trigger_id", ""),
     )
-    return jsonify(_answered(command).as_json()), 200
+    reply = _answered(command)
+    return (jsonify(reply.as_json()), 200) if reply.text else ("", 200)
 
 
 def signed_by_slack(settings: SlackSettings, raw: bytes, timestamp: str | None, signature: str | None) -> bool:
