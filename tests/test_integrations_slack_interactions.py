@@ -561,3 +561,14 @@ def test_a_reply_that_is_redirected_is_not_followed(
     assert state_of(session, 1)[1] == "mitigated"
     assert len(standin.calls_of("Redirected")) == 1
     assert foreign.requests == []
+
+
+def test_a_form_without_its_submitter_declares_nothing(client: FlaskClient, session: Session) -> None:
+    payload = submission()
+    del payload["user"]
+    response = post_interaction(client, interaction_body(payload))
+    assert response.get_json() == {
+        "response_action": "errors",
+        "errors": {"declare_title": "Slack sent this form without saying who submitted it; nothing was declared."},
+    }
+    assert total(session, Incident) == 0
