@@ -83,11 +83,10 @@ def test_declare_without_a_severity_is_the_least_severe(client: FlaskClient, ses
     assert "Sev 2 dashboards slow &amp; @bob looking>" in reply["text"]
 
 
+# `declare` with nothing after it opens the declaration form: see test_integrations_slack_interactions.py.
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("declare", "Say what is happening.\nUsage: `/incident declare <title> [sev1..sev5] [service:NAME …]`"),
-        ("declare   ", "Say what is happening.\nUsage: `/incident declare <title> [sev1..sev5] [service:NAME …]`"),
         ("declare sev1 service:api", "Give the incident a title: what is happening, as responders see it."),
         ("declare db down sev1 sev2", "Give one severity, not SEV1 and SEV2."),
     ],

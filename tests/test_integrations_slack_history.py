@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from library import index_now
 from slack_history import BOT_USER, History
+from slack_interactions import click, interaction_body, post_interaction
 from slack_requests import ALICE, run, slack_settings
 from slack_standin import SlackStandin
 from sqlalchemy import func, select, update
@@ -23,6 +24,7 @@ from incidents.chat.models import ChatDelivery, ChatMessage
 from incidents.database import get_session
 from incidents.models import Role, TimelineEntry, utcnow
 from incidents.outbox.models import OutboxRow
+from integrations.slack.actions import IMPORT_ACTION
 
 BOB = "U0BOB0001"
 ROOM = "C0INC0001"
@@ -232,3 +234,30 @@ def test_the_incident_page_shows_the_chat_and_imports_and_marks_from_it(
     assert "Make it a key moment" not in seen and "Import the channel" not in seen
     refused = viewer.post(f"/incidents/{incident_id}/chat/{plain}/mark", data={"csrf_token": csrf_of(seen)})
     assert refused.status_code == 403
+
+
+def test_the_import_button_asks_for_the_history_as_the_one_who_clicked(
+    app: Flask, client: FlaskClient, session: Session, standin: SlackStandin, history: History, incident_id: int
+) -> None:
+    night_in_the_channel(history)
+    hook = f"{standin.url.removesuffix('api/')}actions/T0ACME001/8012345678902/ImportHook1"
+    answer = post_interaction(client, interaction_body(click(IMPORT_ACTION, str(incident_id), response_url=hook)))
+    assert (answer.status_code, answer.get_data()) == (200, b"")
+    (told,) = [call.body["text"] for call in standin.calls_of("ImportHook1")]
+    assert told.startswith(f"Reading the history of <#{ROOM}> into incident #{incident_id}'s chat log")
+    index_now(app)
+    assert len(logged(session)) == 6
+    # Someone who may only read is told so, and nothing is asked of Slack.
+    standin.add_member("U0VIEWER1", "vic@example.com", "Vic Viewer")
+    make_user(app, "vic@example.com", Role.VIEWER)
+    post_interaction(
+        client, interaction_body(click(IMPORT_ACTION, str(incident_id), user_id="U0VIEWER1", response_url=hook))
+    )
+    assert "may read incidents but not change them" in standin.calls_of("ImportHook1")[-1].body["text"]
+    session.rollback()
+    assert (
+        session.scalar(
+            select(func.count(OutboxRow.id)).where(OutboxRow.handler == "slack.history", OutboxRow.state == "pending")
+        )
+        == 0
+    )

@@ -1,4 +1,5 @@
-"""The Slack app: the /incident slash command, and the events of linked channels."""
+"""The Slack app: the /incident slash command and the clicks and forms it leads to, the events of linked
+channels, all answered within Slack's three seconds; `flask slack manifest` to create the app."""
 
 from __future__ import annotations
 
@@ -13,14 +14,19 @@ HISTORY_HANDLER = "slack.history"
 
 
 def init_app(app: Flask) -> None:
-    """Read the Slack settings and, when a signing secret is set, register the Slack endpoints.
+    """Add `flask slack` and, when a signing secret is set, register the Slack endpoints and handlers.
 
-    Without one, Slack is off: its endpoints answer 404 and nothing else changes.
+    Without one, Slack is off: its endpoints answer 404 and nothing else changes, but the manifest that
+    creates the Slack app (which gives the secret) can still be printed.
     """
+    from .cli import slack_cli
+
+    app.cli.add_command(slack_cli)
     settings = read_settings(app.config)
     if settings is None:
         return
-    from . import events, history, views  # noqa: F401 (importing events adds its route to the views' blueprint)
+    # Importing events and interactions adds their routes to the views' blueprint.
+    from . import events, history, interactions, views  # noqa: F401
 
     app.extensions[EXTENSION] = settings
     csrf = app.extensions.get("csrf")

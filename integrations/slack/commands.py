@@ -28,6 +28,7 @@ from incidents.timefmt import local
 from incidents.timeline import record_timeline_entry
 from search.service import similar_to_incident
 
+from .declare_form import open_declare_form
 from .people import NoPerson, person_of
 from .settings import SlackSettings
 from .translate import (
@@ -51,7 +52,10 @@ ENTRY_SHOWN = 300
 
 @dataclass(frozen=True)
 class Reply:
-    """The immediate answer to a command: seen by the one who typed it, or by the whole channel."""
+    """The immediate answer to a command: seen by the one who typed it, or by the whole channel.
+
+    No text: nothing to say (a form was opened instead); Slack is answered with an empty 200.
+    """
 
     text: str
     in_channel: bool = False
@@ -229,6 +233,10 @@ def similar_lines(session: Session, viewer: User, incident_id: int) -> list[str]
 )
 def declare(command: Command, _incident_id: int | None, rest: str) -> Reply:
     if not rest.strip():
+        # Nothing typed: the form asks for the rest. Opened before anything else, as its trigger
+        # lasts 3 seconds; when Slack will not open it, the usage says how to declare by text.
+        if open_declare_form(command.settings, command.trigger_id, command.name):
+            return Reply("")
         raise Unreadable("Say what is happening")
     declared = read_declaration(rest, severity_scale())
     person = command.person()

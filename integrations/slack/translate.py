@@ -1,4 +1,5 @@
-"""Pure reading of what is typed after /incident: words, incident ids, severities, mentions, declarations."""
+"""Pure reading of what Slack sends: words, incident ids, severities, mentions and declarations typed after
+/incident, and the values of clicks and forms."""
 
 from __future__ import annotations
 
@@ -145,3 +146,27 @@ def readable(text: str) -> str:
 def escaped(text: str) -> str:
     """Text safe to show in a Slack message: its control characters &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def value_at(data: object, *path: str) -> object:
+    """What a foreign JSON document holds at a path of keys, or None when any step is missing or no object."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def text_at(data: object, *path: str) -> str:
+    """The text at a path of keys, or "" when there is none."""
+    found = value_at(data, *path)
+    return found if isinstance(found, str) else ""
+
+
+def read_choice(value: str) -> tuple[int, str] | None:
+    """The incident id and the choice of a button's or option's value ("42:resolved", "42:SEV2"), else None."""
+    number, colon, choice = value.partition(":")
+    incident_id = incident_number(number) if not number.startswith("#") else None
+    if not colon or incident_id is None or not choice.strip():
+        return None
+    return incident_id, choice.strip()

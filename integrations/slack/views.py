@@ -48,7 +48,8 @@ def receive_command() -> tuple[Response | str, int]:
         user_id=fields.get("user_id", ""),
         trigger_id=fields.get("trigger_id", ""),
     )
-    return jsonify(_answered(command).as_json()), 200
+    reply = _answered(command)
+    return (jsonify(reply.as_json()), 200) if reply.text else ("", 200)
 
 
 def refused() -> tuple[Response, int]:
