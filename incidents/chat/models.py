@@ -1,4 +1,4 @@
-"""Typed models of chat channels linked to incidents."""
+"""Typed models of chat channels linked to incidents, and of the messages Kintsugi posted about them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from ..models import Base, Incident, User, UTCDateTime, utcnow
 
 PROVIDER_MAX = 32
 CHANNEL_ID_MAX = 255
+MESSAGE_ID_MAX = 64
+DIGEST_MAX = 64
+# What a post is for: the headline kept up to date in an incident's channel, or the one
+# announcement of the incident in the channel where incidents are announced.
+HEADLINE = "headline"
+ANNOUNCEMENT = "announcement"
+PURPOSES = (HEADLINE, ANNOUNCEMENT)
 
 
 class ChatChannel(Base):
@@ -29,3 +36,29 @@ class ChatChannel(Base):
 
     incident: Mapped[Incident] = relationship()
     linked_by: Mapped[User | None] = relationship()
+
+
+class ChatPost(Base):
+    """A message Kintsugi posted about an incident in a chat channel, remembered so that it is edited
+    rather than posted again: a retried post finds it, and a change edits it in place.
+
+    `message_id` is the chat service's id of the message (Slack's ts); `digest` fingerprints what
+    the message shows now, so an edit that would change nothing is not sent.
+    """
+
+    __tablename__ = "chat_posts"
+    __table_args__ = (
+        UniqueConstraint(
+            "provider", "channel_id", "incident_id", "purpose", name="uq_chat_posts_provider_channel_incident_purpose"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(PROVIDER_MAX))
+    channel_id: Mapped[str] = mapped_column(String(CHANNEL_ID_MAX))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(MESSAGE_ID_MAX))
+    digest: Mapped[str] = mapped_column(String(DIGEST_MAX))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
