@@ -10,6 +10,8 @@ from typing import Any
 from flask import Flask
 from slack_sdk.signature import Clock
 
+from .channel_names import DEFAULT_PATTERN, checked_pattern
+
 EXTENSION = "kintsugi.slack"
 DEFAULT_API_URL = "https://slack.com/api/"
 # A channel's id (C0123ABCD, G…) or its name (#incidents, incidents).
@@ -27,6 +29,11 @@ class SlackSettings:
     api_url: str = DEFAULT_API_URL
     create_channels: bool = False
     announce_channel: str | None = None
+    # The name of the channel opened for an incident: {id}, {slug} (of its title), {date}, {severity}.
+    channel_name: str = DEFAULT_PATTERN
+    # Where people reach Kintsugi (KINTSUGI_PUBLIC_URL): messages posted by the outbox's worker, outside
+    # any request, link to incident pages there. None: they carry no link.
+    public_url: str | None = None
     # None: the real time. Tests fix it to check a signature made at a known moment.
     clock: Clock | None = None
 
@@ -44,13 +51,21 @@ def read_settings(config: Mapping[str, Any]) -> SlackSettings | None:
             "KINTSUGI_SLACK_BOT_TOKEN must be set with KINTSUGI_SLACK_SIGNING_SECRET: Kintsugi asks Slack who "
             "types a command (users.info) with the bot token (xoxb-...)"
         )
-    return SlackSettings(
+    settings = SlackSettings(
         signing_secret=secret.strip(),
         bot_token=token.strip(),
         api_url=_api_url(config.get("SLACK_API_URL")),
         create_channels=_yes_or_no(config.get("SLACK_CREATE_CHANNELS", False), "SLACK_CREATE_CHANNELS"),
         announce_channel=_channel(config.get("SLACK_ANNOUNCE_CHANNEL")),
+        channel_name=checked_pattern(config.get("SLACK_CHANNEL_NAME")),
+        public_url=_public_url(config.get("PUBLIC_URL")),
     )
+    if (settings.create_channels or settings.announce_channel) and settings.public_url is None:
+        raise ValueError(
+            "KINTSUGI_PUBLIC_URL must be set (https://kintsugi.example.com) with KINTSUGI_SLACK_CREATE_CHANNELS "
+            "or KINTSUGI_SLACK_ANNOUNCE_CHANNEL: the messages posted for an incident link to its page"
+        )
+    return settings
 
 
 def settings_of(app: Flask) -> SlackSettings:
@@ -66,6 +81,16 @@ def _api_url(value: Any) -> str:
         raise ValueError(f"KINTSUGI_SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL}, not {value!r}")
     url = value.strip()
     return url if url.endswith("/") else url + "/"
+
+
+def _public_url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value.strip()):
+        raise ValueError(
+            f"KINTSUGI_PUBLIC_URL must be an http(s) URL such as https://kintsugi.example.com, not {value!r}"
+        )
+    return value.strip().rstrip("/")
 
 
 def _yes_or_no(value: Any, name: str) -> bool:
