@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -22,10 +22,13 @@ from sqlalchemy.orm import Session
 
 from incidents.accounts.service_chat import SLACK_ISSUER, remember_chat_person
 from incidents.chat.models import ChatChannel, ChatPost
+from incidents.chat.service import remember_post
+from incidents.database import get_session
 from incidents.models import TimelineEntry, utcnow
 from incidents.outbox.models import APPLIED, PENDING, OutboxRow
 from incidents.outbox.service import BatchOutcome, drain_batch
 from integrations.slack.actions import OPEN_ACTION, SEVERITY_ACTION, STATUS_ACTION
+from integrations.slack.channel_names import render
 from integrations.slack.settings import EXTENSION
 
 BOB = "U0BOB0001"
@@ -406,3 +409,76 @@ def test_without_channels_only_the_announcement_is_posted(
     assert sent(standin, "conversations.create") == 0
     [announcement] = workspace.in_channel(workspace.named("incidents").id)
     assert "Worked in" not in announcement.blocks[0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("app_config", "handlers"),
+    [
+        ({"SLACK_SIGNING_SECRET": ""}, []),
+        ({"SLACK_CREATE_CHANNELS": False, "SLACK_ANNOUNCE_CHANNEL": ""}, ["slack.headline"]),
+    ],
+    indirect=["app_config"],
+)
+def test_only_what_is_on_writes_outbox_rows(
+    app_config: dict[str, Any],
+    app: Flask,
+    session: Session,
+    standin: SlackStandin,
+    responder: Caller,
+    handlers: list[str],
+) -> None:
+    declare(responder, title="Search is slow", severity="SEV3")
+    assert responder.patch("/api/incidents/1", {"severity": "SEV2"}).status_code == 200
+    assert [r.handler for r in slack_rows(session)] == handlers
+    every = session.scalars(select(OutboxRow.handler)).all()
+    assert "search.index" in every  # the changes did write their rows
+    deliver(app)
+    assert standin.calls == []  # no channel is linked: no headline to post
+
+
+def test_a_worker_that_posted_a_twin_takes_it_back(
+    app: Flask, client: FlaskClient, session: Session, standin: SlackStandin, workspace: SlackWorkspace
+) -> None:
+    run(client, "declare Checkout returns 500s sev2")
+    announced = workspace.named("incidents").id
+    post_as_slack = workspace._post
+
+    def another_worker_first(call: Any) -> dict[str, Any]:
+        # Another worker posts the same announcement and remembers it while this one's post is on its way.
+        answer = post_as_slack(call)
+        if call.body.get("channel") == "#incidents" and not posts(session):
+            theirs = post_as_slack(call)
+            with app.app_context():
+                remember_post(
+                    get_session(),
+                    provider="slack",
+                    incident_id=1,
+                    channel_id=announced,
+                    purpose="announcement",
+                    message_id=theirs["ts"],
+                    digest="theirs",
+                )
+        return answer
+
+    standin.on("chat.postMessage", another_worker_first)
+    deliver(app)
+    [kept] = workspace.in_channel(announced)
+    assert [p[3] for p in posts(session) if p[2] == "announcement"] == [kept.ts]
+    assert len(standin.calls_of("chat.delete")) == 1
+    assert kept.edits == 1  # brought up to date from what the other worker posted
+
+
+@pytest.mark.parametrize(
+    ("pattern", "title", "suffix", "name"),
+    [
+        ("inc-{id}-{slug}", "Checkout: 500s at the édge!", 1, "inc-42-checkout-500s-at-the-edge"),
+        ("inc-{id}-{slug}", "🔥🔥", 1, "inc-42"),
+        ("inc-{id}-{slug}", "Checkout down", 3, "inc-42-checkout-down-3"),
+        ("{date}_{severity}_inc{id}", "Checkout down", 1, "2026-12-01_sev2_inc42"),
+        ("inc-{id}-{slug}", "word " * 40, 2, "inc-42-" + "-".join(["word"] * 14) + "-2"),
+    ],
+)
+def test_channel_names_follow_the_pattern_within_slacks_rules(pattern: str, title: str, suffix: int, name: str) -> None:
+    made = render(pattern, incident_id=42, title=title, severity="SEV2", declared_on=date(2026, 12, 1), suffix=suffix)
+    assert made == name
+    assert len(made) <= 80

@@ -96,40 +96,52 @@ def may_act_for(incident: Incident, person: User) -> bool:
 def remember_post(
     session: Session, *, provider: str, incident_id: int, channel_id: str, purpose: str, message_id: str, digest: str
 ) -> ChatPost:
-    """Remember a message just posted about an incident (or that an edit of it was made), and commit at once:
-    a retry after a later failure then edits this message instead of posting a second one."""
+    """Remember a message just posted about an incident, and commit at once: a retry after a later failure
+    then edits this message instead of posting a second one. Conflict when one was remembered already for
+    the same channel and purpose (another worker posted it a moment before)."""
     if purpose not in PURPOSES:
         raise InvalidInput(f"a post is for one of {', '.join(PURPOSES)}, not {purpose[:20]!r}", field="purpose")
     channel_id = validation.text(channel_id, field="channel_id", limit=CHANNEL_ID_MAX, required=True)
     message_id = validation.text(message_id, field="message_id", limit=MESSAGE_ID_MAX, required=True)
     digest = validation.text(digest, field="digest", limit=DIGEST_MAX, required=True)
-    post = session.scalar(
-        select(ChatPost).where(
+    twin = Conflict(f"a {purpose} of incident {incident_id} in {channel_id} was remembered a moment ago")
+    known = session.scalar(
+        select(ChatPost.id).where(
             ChatPost.provider == provider,
             ChatPost.channel_id == channel_id,
             ChatPost.incident_id == incident_id,
             ChatPost.purpose == purpose,
         )
     )
+    if known is not None:
+        session.rollback()
+        raise twin
     now = utcnow()
-    if post is None:
-        post = ChatPost(
-            provider=provider,
-            channel_id=channel_id,
-            incident_id=incident_id,
-            purpose=purpose,
-            message_id=message_id,
-            digest=digest,
-            posted_at=now,
-            updated_at=now,
-        )
-        session.add(post)
-    else:
-        post.message_id, post.digest, post.updated_at = message_id, digest, now
+    post = ChatPost(
+        provider=provider,
+        channel_id=channel_id,
+        incident_id=incident_id,
+        purpose=purpose,
+        message_id=message_id,
+        digest=digest,
+        posted_at=now,
+        updated_at=now,
+    )
+    session.add(post)
     try:
         session.commit()
     except IntegrityError:
-        # Another worker posted the same message for the same incident a moment before: one is kept.
+        # Remembered by another worker between the look and the write: one is kept.
         session.rollback()
-        raise Conflict(f"a {purpose} of incident {incident_id} in {channel_id} was remembered a moment ago") from None
+        raise twin from None
     return post
+
+
+def remember_edit(session: Session, *, post_id: int, digest: str) -> None:
+    """Remember that a posted message was edited to show something new (its digest), and commit."""
+    post = session.get(ChatPost, post_id)
+    if post is None:
+        raise NotFound(f"chat post {post_id} not found")
+    post.digest = validation.text(digest, field="digest", limit=DIGEST_MAX, required=True)
+    post.updated_at = utcnow()
+    session.commit()

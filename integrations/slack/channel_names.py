@@ -63,7 +63,9 @@ def render(pattern: str, *, incident_id: int, title: str, severity: str, declare
     values = {"id": str(incident_id), "date": declared_on.isoformat(), "severity": slug(severity), "slug": ""}
     fixed = _tidy(pattern.format(**values))
     room = max(NAME_MAX - len(fixed) - len(ending), 0)
-    values["slug"] = slug(title)[:room].strip("-_")
+    whole = slug(title)
+    # Cut between words when the title is longer than the room left.
+    values["slug"] = (whole if len(whole) <= room else whole[: room + 1].rsplit("-", 1)[0][:room]).strip("-_")
     name = _tidy(pattern.format(**values))[: NAME_MAX - len(ending)].strip("-_")
     return name + ending
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from incidents.chat.models import ChatPost
 from incidents.chat.queries import posts_of_incident
-from incidents.chat.service import remember_post
+from incidents.chat.service import remember_edit, remember_post
 from incidents.errors import Conflict
 
 from .outbound import CHANNEL_GONE, PROVIDER, error_of
@@ -101,15 +101,8 @@ def keep_posted(
             )
             return post
         raise
-    return remember_post(
-        session,
-        provider=PROVIDER,
-        incident_id=incident_id,
-        channel_id=post.channel_id,
-        purpose=purpose,
-        message_id=post.message_id,
-        digest=message.digest,
-    )
+    remember_edit(session, post_id=post.id, digest=message.digest)
+    return post
 
 
 def _remembered(session: Session, incident_id: int, purpose: str, channel: str) -> ChatPost | None:
