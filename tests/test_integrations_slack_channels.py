@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,13 +22,15 @@ from sqlalchemy.orm import Session
 
 from incidents.accounts.service_chat import SLACK_ISSUER, remember_chat_person
 from incidents.chat.models import ChatChannel, ChatPost
+from incidents.chat.queries import IncidentFacts, Person
 from incidents.chat.service import remember_post
 from incidents.database import get_session
-from incidents.models import TimelineEntry, utcnow
+from incidents.models import IncidentRole, Status, TimelineEntry, Visibility, utcnow
 from incidents.outbox.models import APPLIED, PENDING, OutboxRow
 from incidents.outbox.service import BatchOutcome, drain_batch
 from integrations.slack.actions import OPEN_ACTION, SEVERITY_ACTION, STATUS_ACTION
 from integrations.slack.channel_names import render
+from integrations.slack.headline import headline
 from integrations.slack.settings import EXTENSION
 
 BOB = "U0BOB0001"
@@ -482,3 +484,33 @@ def test_channel_names_follow_the_pattern_within_slacks_rules(pattern: str, titl
     made = render(pattern, incident_id=42, title=title, severity="SEV2", declared_on=date(2026, 12, 1), suffix=suffix)
     assert made == name
     assert len(made) <= 80
+
+
+def test_a_resolved_incidents_headline_offers_closing_and_tells_its_durations(app: Flask) -> None:
+    began = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    riley = Person(user_id=1, name="Riley <R&D>", chat_id=None)
+    facts = IncidentFacts(
+        id=7,
+        title="x" * 200,
+        status=Status.RESOLVED,
+        severity="SEV3",
+        visibility=Visibility.OPEN,
+        started_at=began,
+        declared_at=began,
+        declared_by=riley,
+        roles={IncidentRole.COMMANDER: [riley], IncidentRole.SCRIBE: [replace(riley, chat_id=BOB)]},
+        durations={"time_to_mitigate": timedelta(minutes=35), "time_to_resolve": timedelta(hours=2, minutes=5)},
+    )
+    message = headline(facts, url=None, severities=["SEV1", "SEV2", "SEV3"])
+    assert len(message.blocks[0]["text"]["text"]) == 150
+    assert fields_of(message.blocks)[2:] == [
+        "*Commander*\nRiley &lt;R&amp;D&gt;",
+        f"*Scribe*\n<@{BOB}>",
+        "*Comms lead*\n—",
+        f"*Started*\n<!date^{int(began.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-01 06:00 UTC>",
+        "*Time to mitigate*\n35 min",
+        "*Time to resolve*\n2 h 5 min",
+    ]
+    assert actions_of(message.blocks) == [[(STATUS_ACTION, "7:closed"), (SEVERITY_ACTION, "7:SEV3")]]
+    closed = headline(replace(facts, status=Status.CLOSED), url=None, severities=["SEV1", "SEV2", "SEV3"])
+    assert actions_of(closed.blocks) == [[(SEVERITY_ACTION, "7:SEV3")]]

@@ -23,7 +23,7 @@ PROVIDER = "slack"
 # The worker answers nobody waiting: it can give Slack longer than a command's one second, and wait
 # out a rate limit of a few seconds, but not one that would outlast its lease on the row.
 CALL_SECONDS = 10
-LONGEST_RETRY_AFTER = 20
+LONGEST_RETRY_AFTER = 10
 # Refusals about one channel or message that no retry mends: the channel is gone or archived, the app
 # was removed from it, the message was deleted. Told in the log, and the handler goes on.
 CHANNEL_GONE = frozenset(
@@ -39,15 +39,15 @@ CHANNEL_GONE = frozenset(
 
 
 def worker_client(settings: SlackSettings) -> WebClient:
-    """A Web API client for the worker: 10-second calls, two retries of a dropped connection, and of a
-    rate limit that asks for a wait of 20 seconds at most."""
+    """A Web API client for the worker: 10-second calls, two retries of a dropped connection, and one of a
+    rate limit that asks for a wait of 10 seconds at most (a longer one is left to the outbox's backoff)."""
     return WebClient(
         token=settings.bot_token,
         base_url=settings.api_url,
         timeout=CALL_SECONDS,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            BriefRateLimitRetry(max_retry_count=2, longest=LONGEST_RETRY_AFTER),
+            BriefRateLimitRetry(max_retry_count=1, longest=LONGEST_RETRY_AFTER),
         ],
     )
 
