@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from alerting import AM_TOKEN, am_alert, am_notification, am_post
-from conftest import Caller, declare
+from conftest import Caller, csrf_of, declare, make_user, sign_in, words_of
 from flask import Flask
 from flask.testing import FlaskClient
 from slack_requests import ALICE, run, slack_settings
@@ -514,3 +514,20 @@ def test_a_resolved_incidents_headline_offers_closing_and_tells_its_durations(ap
     assert actions_of(message.blocks) == [[(STATUS_ACTION, "7:closed"), (SEVERITY_ACTION, "7:SEV3")]]
     closed = headline(replace(facts, status=Status.CLOSED), url=None, severities=["SEV1", "SEV2", "SEV3"])
     assert actions_of(closed.blocks) == [[(SEVERITY_ACTION, "7:SEV3")]]
+
+
+def test_declaring_on_the_page_opens_a_channel_too(app: Flask, workspace: SlackWorkspace) -> None:
+    # No `session` fixture here: its app context would share `g`, and the form's CSRF token with it,
+    # across the browser's requests.
+    make_user(app, "kim@example.com")
+    browser = app.test_client()
+    sign_in(browser, "kim@example.com")
+    page = browser.get("/incidents/new").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "title": "Login loops", "severity": "SEV2", "visibility": "open"}
+    answer = browser.post("/incidents/new", data={**form, "commander": "kim@example.com"})
+    assert answer.status_code == 302, words_of(answer.get_data(as_text=True))[-600:]
+    deliver(app)
+    room = workspace.named("inc-1-login-loops")
+    [headline_posted] = workspace.in_channel(room.id)
+    assert "*Commander*\nKim" in fields_of(headline_posted.blocks)
+    assert len(workspace.in_channel(workspace.named("incidents").id)) == 1
