@@ -6,6 +6,7 @@ already_in_channel, invalid_blocks for an action id used twice in one block ...)
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -183,8 +184,6 @@ class SlackWorkspace:
 def _decoded(blocks: Any) -> list[dict[str, Any]]:
     # chat.update is form-encoded: the SDK sends blocks as a JSON string there.
     if isinstance(blocks, str):
-        import json
-
         decoded: list[dict[str, Any]] = json.loads(blocks)
         return decoded
     return list(blocks or [])
@@ -200,3 +199,27 @@ def _refusal(blocks: list[dict[str, Any]]) -> str:
         if block.get("type") == "header" and len(block["text"]["text"]) > 150:
             return f"must be less than 151 characters [json-pointer:/blocks/{number}/text]"
     return ""
+
+
+def fields_of(blocks: list[dict[str, Any]]) -> list[str]:
+    """The fields of a message's first section (a headline's status, severity, roles and times)."""
+    section = next(b for b in blocks if b["type"] == "section")
+    return [field["text"] for field in section["fields"]]
+
+
+def actions_of(blocks: list[dict[str, Any]]) -> list[list[tuple[str, str]]]:
+    """Each actions block's elements as (action_id, what it carries: a button's value or url, a menu's choice)."""
+    shown = []
+    for block in blocks:
+        if block["type"] != "actions":
+            continue
+        row = []
+        for element in block["elements"]:
+            if element["type"] == "static_select":
+                row.append((element["action_id"], element.get("initial_option", {}).get("value", "")))
+            elif "url" in element:
+                row.append((element["action_id"], element["url"]))
+            else:
+                row.append((element["action_id"], element["value"]))
+        shown.append(row)
+    return shown

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,21 +16,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from slack_requests import ALICE, run, slack_settings
 from slack_standin import SlackStandin
-from slack_workspace import BOT, SlackWorkspace
+from slack_workspace import BOT, SlackWorkspace, actions_of, fields_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.accounts.service_chat import SLACK_ISSUER, remember_chat_person
 from incidents.chat.models import ChatChannel, ChatPost
-from incidents.chat.queries import IncidentFacts, Person
 from incidents.chat.service import remember_post
 from incidents.database import get_session
-from incidents.models import IncidentRole, Status, TimelineEntry, Visibility, utcnow
+from incidents.models import TimelineEntry, utcnow
 from incidents.outbox.models import APPLIED, PENDING, OutboxRow
 from incidents.outbox.service import BatchOutcome, drain_batch
 from integrations.slack.actions import OPEN_ACTION, SEVERITY_ACTION, STATUS_ACTION
-from integrations.slack.channel_names import render
-from integrations.slack.headline import headline
 from integrations.slack.settings import EXTENSION
 
 BOB = "U0BOB0001"
@@ -93,29 +90,6 @@ def links(session: Session) -> list[tuple[str, int, int | None]]:
     session.rollback()
     rows = session.scalars(select(ChatChannel).order_by(ChatChannel.id))
     return [(c.channel_id, c.incident_id, c.linked_by_id) for c in rows]
-
-
-def fields_of(blocks: list[dict[str, Any]]) -> list[str]:
-    section = next(b for b in blocks if b["type"] == "section")
-    return [field["text"] for field in section["fields"]]
-
-
-def actions_of(blocks: list[dict[str, Any]]) -> list[list[tuple[str, str]]]:
-    """Each actions block's elements as (action_id, value, url or chosen option)."""
-    shown = []
-    for block in blocks:
-        if block["type"] != "actions":
-            continue
-        row = []
-        for element in block["elements"]:
-            if element["type"] == "static_select":
-                row.append((element["action_id"], element.get("initial_option", {}).get("value", "")))
-            elif "url" in element:
-                row.append((element["action_id"], element["url"]))
-            else:
-                row.append((element["action_id"], element["value"]))
-        shown.append(row)
-    return shown
 
 
 def sent(standin: SlackStandin, method: str) -> int:
@@ -468,52 +442,6 @@ def test_a_worker_that_posted_a_twin_takes_it_back(
     assert [p[3] for p in posts(session) if p[2] == "announcement"] == [kept.ts]
     assert len(standin.calls_of("chat.delete")) == 1
     assert kept.edits == 1  # brought up to date from what the other worker posted
-
-
-@pytest.mark.parametrize(
-    ("pattern", "title", "suffix", "name"),
-    [
-        ("inc-{id}-{slug}", "Checkout: 500s at the édge!", 1, "inc-42-checkout-500s-at-the-edge"),
-        ("inc-{id}-{slug}", "🔥🔥", 1, "inc-42"),
-        ("inc-{id}-{slug}", "Checkout down", 3, "inc-42-checkout-down-3"),
-        ("{date}_{severity}_inc{id}", "Checkout down", 1, "2026-12-01_sev2_inc42"),
-        ("inc-{id}-{slug}", "word " * 40, 2, "inc-42-" + "-".join(["word"] * 14) + "-2"),
-    ],
-)
-def test_channel_names_follow_the_pattern_within_slacks_rules(pattern: str, title: str, suffix: int, name: str) -> None:
-    made = render(pattern, incident_id=42, title=title, severity="SEV2", declared_on=date(2026, 12, 1), suffix=suffix)
-    assert made == name
-    assert len(made) <= 80
-
-
-def test_a_resolved_incidents_headline_offers_closing_and_tells_its_durations(app: Flask) -> None:
-    began = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
-    riley = Person(user_id=1, name="Riley <R&D>", chat_id=None)
-    facts = IncidentFacts(
-        id=7,
-        title="x" * 200,
-        status=Status.RESOLVED,
-        severity="SEV3",
-        visibility=Visibility.OPEN,
-        started_at=began,
-        declared_at=began,
-        declared_by=riley,
-        roles={IncidentRole.COMMANDER: [riley], IncidentRole.SCRIBE: [replace(riley, chat_id=BOB)]},
-        durations={"time_to_mitigate": timedelta(minutes=35), "time_to_resolve": timedelta(hours=2, minutes=5)},
-    )
-    message = headline(facts, url=None, severities=["SEV1", "SEV2", "SEV3"])
-    assert len(message.blocks[0]["text"]["text"]) == 150
-    assert fields_of(message.blocks)[2:] == [
-        "*Commander*\nRiley &lt;R&amp;D&gt;",
-        f"*Scribe*\n<@{BOB}>",
-        "*Comms lead*\n—",
-        f"*Started*\n<!date^{int(began.timestamp())}^{{date_short_pretty}} {{time}}|2026-12-01 06:00 UTC>",
-        "*Time to mitigate*\n35 min",
-        "*Time to resolve*\n2 h 5 min",
-    ]
-    assert actions_of(message.blocks) == [[(STATUS_ACTION, "7:closed"), (SEVERITY_ACTION, "7:SEV3")]]
-    closed = headline(replace(facts, status=Status.CLOSED), url=None, severities=["SEV1", "SEV2", "SEV3"])
-    assert actions_of(closed.blocks) == [[(SEVERITY_ACTION, "7:SEV3")]]
 
 
 def test_declaring_on_the_page_opens_a_channel_too(app: Flask, workspace: SlackWorkspace) -> None:
