@@ -77,6 +77,18 @@ class IncidentChanged(Event):
 
 
 @dataclass(frozen=True)
+class ChatChannelLinked(Event):
+    """A chat channel was linked to an incident (moved from `previous_incident_id` when it spoke of another)."""
+
+    type: ClassVar[str] = "chat.channel_linked"
+    incident_id: int
+    provider: str
+    channel_id: str
+    actor_id: int | None
+    previous_incident_id: int | None = None
+
+
+@dataclass(frozen=True)
 class TimelineEntriesRecorded(Event):
     """Entries were added to one incident's timeline by one use case call.
 

@@ -132,7 +132,7 @@ def test_import_reads_the_incident_s_window_threads_pins_and_pushpins_once(
     assert float(asked.body["oldest"]) == pytest.approx(time.time() - 3 * 3600, abs=120)
     assert len(standin.calls_of("conversations.history")) == 2  # 6 top-level messages in the window, 3 a page
     assert [c.body["ts"] for c in standin.calls_of("conversations.replies")] == [said["found"]["ts"]]
-    (note,) = history.posted
+    (note,) = [posted for posted in history.posted if posted["text"].startswith("Read this channel's history")]
     assert note["channel"] == ROOM
     assert "6 messages" not in note["text"] and "4 messages and 2 thread replies" in note["text"]
     assert "2 of them pinned as key moments" in note["text"]

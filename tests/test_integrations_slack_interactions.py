@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incidents.models import Incident, IncidentRole, LabelKind, Source, TimelineEntry
-from integrations.slack.actions import DECLARE_VIEW, IMPORT_ACTION, OPEN_ACTION, SEVERITY_ACTION, STATUS_ACTION
+from integrations.slack.actions import DECLARE_VIEW, OPEN_ACTION, SEVERITY_ACTION, STATUS_ACTION
 from integrations.slack.replies import may_reply_to
 from integrations.slack.settings import EXTENSION, read_settings
 
@@ -388,7 +388,6 @@ def test_a_malformed_payload_is_a_clear_400(client: FlaskClient, session: Sessio
         submission(callback_id="another_form"),
         {"type": "view_submission", "view": "not an object"},
         click(OPEN_ACTION, "1"),
-        click(IMPORT_ACTION, "1"),
         click("some_other_app_action", "1:resolved"),
         {"type": "block_actions", "actions": "not a list", "user": {"id": ALICE}},
         {"type": "block_actions", "actions": [], "user": {"id": ALICE}},

@@ -187,6 +187,9 @@ def test_without_a_signing_secret_slack_is_off(tmp_path: Any) -> None:
     assert "slack" not in app.blueprints
 
 
+SLACK_ON = {"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "t"}
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
@@ -194,6 +197,12 @@ def test_without_a_signing_secret_slack_is_off(tmp_path: Any) -> None:
         ({"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "t", "SLACK_API_URL": "slack.com"}, "SLACK_API_URL"),
         ({"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "t", "SLACK_CREATE_CHANNELS": "maybe"}, "CREATE_CHANNELS"),
         ({"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "t", "SLACK_ANNOUNCE_CHANNEL": "#Bad Name"}, "ANNOUNCE"),
+        ({**SLACK_ON, "PUBLIC_URL": "kintsugi.example.com"}, "KINTSUGI_PUBLIC_URL must be an http"),
+        ({**SLACK_ON, "SLACK_CHANNEL_NAME": "incident-{slug}"}, r"needs \{id\}"),
+        ({**SLACK_ON, "SLACK_CHANNEL_NAME": "Inc-{id}"}, "only lowercase letters, digits"),
+        ({**SLACK_ON, "SLACK_CHANNEL_NAME": "inc-{id}-{team}"}, r"\{team\} is not a placeholder"),
+        ({**SLACK_ON, "SLACK_CHANNEL_NAME": "inc-{id}-{slug"}, "is not a pattern"),
+        ({**SLACK_ON, "SLACK_CHANNEL_NAME": "x" * 70 + "-{id}"}, "longer than Slack's 80 characters"),
     ],
 )
 def test_wrong_settings_stop_the_start(tmp_path: Any, config: dict[str, Any], message: str) -> None:
@@ -209,6 +218,8 @@ def test_settings_are_read_as_given() -> None:
             "SLACK_API_URL": "http://127.0.0.1:9/api",
             "SLACK_CREATE_CHANNELS": True,
             "SLACK_ANNOUNCE_CHANNEL": "#incidents",
+            "SLACK_CHANNEL_NAME": "{date}_inc{id}",
+            "PUBLIC_URL": "https://kintsugi.example.com/",
         }
     )
     assert settings is not None
@@ -218,6 +229,7 @@ def test_settings_are_read_as_given() -> None:
         "http://127.0.0.1:9/api/",
     )
     assert (settings.create_channels, settings.announce_channel) == (True, "#incidents")
+    assert (settings.channel_name, settings.public_url) == ("{date}_inc{id}", "https://kintsugi.example.com")
     defaults = read_settings({"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "t"})
     assert defaults is not None
     assert (defaults.api_url, defaults.create_channels, defaults.announce_channel) == (
@@ -225,6 +237,7 @@ def test_settings_are_read_as_given() -> None:
         False,
         None,
     )
+    assert (defaults.channel_name, defaults.public_url) == ("inc-{id}-{slug}", None)
     assert read_settings({"SLACK_SIGNING_SECRET": "  "}) is None
 
 

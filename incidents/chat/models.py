@@ -1,4 +1,5 @@
-"""Typed models of chat channels linked to incidents, and of what is said in them."""
+"""Typed models of chat channels linked to incidents, of what is said in them, and of the messages
+Kintsugi posted about them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ PROVIDER_MAX = 32
 CHANNEL_ID_MAX = 255
 DELIVERY_KEY_MAX = 255
 TS_MAX = 32
+MESSAGE_ID_MAX = 64
+DIGEST_MAX = 64
+# What a post is for: the headline kept up to date in an incident's channel, or the one
+# announcement of the incident in the channel where incidents are announced.
+HEADLINE = "headline"
+ANNOUNCEMENT = "announcement"
+PURPOSES = (HEADLINE, ANNOUNCEMENT)
 
 
 class ChatChannel(Base):
@@ -82,3 +90,29 @@ class ChatMessage(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_entries.id", ondelete="SET NULL"))
 
     entry: Mapped[TimelineEntry | None] = relationship()
+
+
+class ChatPost(Base):
+    """A message Kintsugi posted about an incident in a chat channel, remembered so that it is edited
+    rather than posted again: a retried post finds it, and a change edits it in place.
+
+    `message_id` is the chat service's id of the message (Slack's ts); `digest` fingerprints what
+    the message shows now, so an edit that would change nothing is not sent.
+    """
+
+    __tablename__ = "chat_posts"
+    __table_args__ = (
+        UniqueConstraint(
+            "provider", "channel_id", "incident_id", "purpose", name="uq_chat_posts_provider_channel_incident_purpose"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(PROVIDER_MAX))
+    channel_id: Mapped[str] = mapped_column(String(CHANNEL_ID_MAX))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(MESSAGE_ID_MAX))
+    digest: Mapped[str] = mapped_column(String(DIGEST_MAX))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

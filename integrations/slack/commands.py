@@ -262,7 +262,9 @@ def declare(command: Command, _incident_id: int | None, rest: str) -> Reply:
     lines = [
         f"<@{command.user_id}> declared a {incident.severity} incident: {incident_link(incident_id, title)}. "
         f"<@{command.user_id}> is incident commander.{services}",
-        f"To work it from a channel, type `{command.name} attach {incident_id}` there.",
+        "Kintsugi is opening a channel for it and will invite you there."
+        if command.settings.create_channels
+        else f"To work it from a channel, type `{command.name} attach {incident_id}` there.",
     ]
     if declared.severity is None:
         lines[0] += f" No severity was given: change it with `{command.name} sev {incident_id} <1-5>`."

@@ -35,7 +35,12 @@ class NoPerson(Exception):
 
 
 class BriefRateLimitRetry(RateLimitErrorRetryHandler):
-    """Honour Slack's Retry-After only when it is short enough to still answer the command in time."""
+    """Honour Slack's Retry-After only when it is short enough to wait for (`longest` seconds at most):
+    a command must be answered in time, and a worker must finish within its lease."""
+
+    def __init__(self, max_retry_count: int = 1, *, longest: int = LONGEST_RETRY_AFTER) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.longest = longest
 
     def _can_retry(
         self,
@@ -47,7 +52,7 @@ class BriefRateLimitRetry(RateLimitErrorRetryHandler):
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
-        return _retry_after(response.headers) <= LONGEST_RETRY_AFTER
+        return retry_after(response.headers, self.longest) <= self.longest
 
     def prepare_for_next_attempt(
         self,
@@ -59,7 +64,7 @@ class BriefRateLimitRetry(RateLimitErrorRetryHandler):
     ) -> None:
         # The SDK's handler adds up to a second of jitter, which the three seconds cannot spare.
         assert response is not None
-        time.sleep(_retry_after(response.headers))
+        time.sleep(retry_after(response.headers, self.longest))
         state.next_attempt_requested = True
         state.increment_current_attempt()
 
@@ -105,7 +110,7 @@ def _profile(settings: SlackSettings, slack_user_id: str) -> dict[str, Any]:
     except SlackApiError as exc:
         status = exc.response.status_code
         if status == 429:
-            wait = _retry_after(exc.response.headers)
+            wait = retry_after(exc.response.headers)
             raise NoPerson(f"Slack asks Kintsugi to slow down; try again in {wait} seconds.") from None
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else f"HTTP {status}"
         log.warning("users.info for %s failed: %s", slack_user_id, error)
@@ -120,9 +125,10 @@ def _profile(settings: SlackSettings, slack_user_id: str) -> dict[str, Any]:
     return user if isinstance(user, dict) else {}
 
 
-def _retry_after(headers: Any) -> int:
+def retry_after(headers: Any, longest: int = LONGEST_RETRY_AFTER) -> int:
+    """The seconds Slack's Retry-After asks for; more than `longest` when it names none."""
     for name, value in dict(headers or {}).items():
         if name.lower() == "retry-after":
             raw = value[0] if isinstance(value, list) else value
-            return int(raw) if str(raw).strip().isdigit() else LONGEST_RETRY_AFTER + 1
-    return LONGEST_RETRY_AFTER + 1
+            return int(raw) if str(raw).strip().isdigit() else longest + 1
+    return longest + 1

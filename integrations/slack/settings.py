@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,9 @@ from typing import Any
 from flask import Flask
 from slack_sdk.signature import Clock
 
+from .channel_names import DEFAULT_PATTERN, checked_pattern
+
+log = logging.getLogger(__name__)
 EXTENSION = "kintsugi.slack"
 DEFAULT_API_URL = "https://slack.com/api/"
 # A channel's id (C0123ABCD, G…) or its name (#incidents, incidents).
@@ -27,6 +31,11 @@ class SlackSettings:
     api_url: str = DEFAULT_API_URL
     create_channels: bool = False
     announce_channel: str | None = None
+    # The name of the channel opened for an incident: {id}, {slug} (of its title), {date}, {severity}.
+    channel_name: str = DEFAULT_PATTERN
+    # Where people reach Kintsugi (KINTSUGI_PUBLIC_URL): messages posted by the outbox's worker, outside
+    # any request, link to incident pages there. None: they carry no link.
+    public_url: str | None = None
     # None: the real time. Tests fix it to check a signature made at a known moment.
     clock: Clock | None = None
 
@@ -44,13 +53,23 @@ def read_settings(config: Mapping[str, Any]) -> SlackSettings | None:
             "KINTSUGI_SLACK_BOT_TOKEN must be set with KINTSUGI_SLACK_SIGNING_SECRET: Kintsugi asks Slack who "
             "types a command (users.info) with the bot token (xoxb-...)"
         )
-    return SlackSettings(
+    settings = SlackSettings(
         signing_secret=secret.strip(),
         bot_token=token.strip(),
         api_url=_api_url(config.get("SLACK_API_URL")),
         create_channels=_yes_or_no(config.get("SLACK_CREATE_CHANNELS", False), "SLACK_CREATE_CHANNELS"),
         announce_channel=_channel(config.get("SLACK_ANNOUNCE_CHANNEL")),
+        channel_name=checked_pattern(config.get("SLACK_CHANNEL_NAME")),
+        public_url=_public_url(config.get("PUBLIC_URL")),
     )
+    if (settings.create_channels or settings.announce_channel) and settings.public_url is None:
+        # Not an error: the messages are posted all the same, linking to the address Slack reaches
+        # Kintsugi at once this process has served a Slack request (see outbound.page_url).
+        log.warning(
+            "KINTSUGI_PUBLIC_URL is not set: messages posted to Slack link to incident pages only once Slack has "
+            "called this process (a `flask worker` never is called: set it)"
+        )
+    return settings
 
 
 def settings_of(app: Flask) -> SlackSettings:
@@ -66,6 +85,16 @@ def _api_url(value: Any) -> str:
         raise ValueError(f"KINTSUGI_SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL}, not {value!r}")
     url = value.strip()
     return url if url.endswith("/") else url + "/"
+
+
+def _public_url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value.strip()):
+        raise ValueError(
+            f"KINTSUGI_PUBLIC_URL must be an http(s) URL such as https://kintsugi.example.com, not {value!r}"
+        )
+    return value.strip().rstrip("/")
 
 
 def _yes_or_no(value: Any, name: str) -> bool:

@@ -14,6 +14,7 @@ from incidents.database import get_session
 from incidents.writer_turns import TurnNotTaken
 
 from .commands import Command, Reply, answer
+from .outbound import SEEN_AT
 from .settings import SlackSettings, settings_of
 
 bp = Blueprint("slack", __name__, url_prefix="/integrations/slack")
@@ -22,6 +23,16 @@ TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
 # The command as this workspace named it (/incident, /inc, ...): the help and usage replies repeat it.
 COMMAND_NAME = re.compile(r"^/[A-Za-z0-9_-]{1,32}$")
+
+
+@bp.after_request
+def remember_address(response: Response) -> Response:
+    """Slack calls Kintsugi at its public address: messages posted later link there when
+    KINTSUGI_PUBLIC_URL is not set. Only a request Slack signed (answered 200) says so: anyone can
+    send another Host."""
+    if response.status_code == 200:
+        current_app.extensions[SEEN_AT] = request.host_url
+    return response
 
 
 @bp.post("/commands")
