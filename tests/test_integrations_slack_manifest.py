@@ -14,7 +14,6 @@ from integrations.slack.settings import EXTENSION
 SCOPES = {
     "commands",
     "chat:write",
-    "chat:write.public",
     "users:read",
     "users:read.email",
     "channels:read",

@@ -11,23 +11,26 @@ NAME = re.compile(r"^[^\s].{0,34}$")
 COMMAND = "/incident"
 
 # Each bot scope, and what of Kintsugi needs it. Nothing more: an admin installing the app reads this list.
+# (No chat:write.public: the app joins a public channel before posting there, with channels:join.)
 BOT_SCOPES: dict[str, str] = {
     "commands": "the /incident slash command",
-    "chat:write": "the incident's headline and its updates, and the message after the declaration form "
-    "(chat.postMessage)",
-    "chat:write.public": "announcing incidents in a public channel the app was not invited to",
-    "users:read": "knowing who typed a command, clicked or wrote (users.info)",
+    "chat:write": "the incident's headline (chat.postMessage, chat.update, chat.delete), the message after the "
+    "declaration form, and word that a channel's history was imported",
+    "users:read": "knowing who typed a command, clicked, or wrote in a linked channel (users.info)",
     "users:read.email": "matching a Slack member to their Kintsugi account by email",
-    "channels:read": "reading a linked public channel's name and members (conversations.info)",
-    "groups:read": "the same for a private channel the app is in",
-    "channels:manage": "creating a public channel for an incident and inviting its responders",
-    "groups:write": "creating a private channel for a restricted incident",
-    "channels:join": "joining a public channel linked to an incident, to read it",
-    "channels:history": "a linked public channel's messages on the timeline (events and import)",
+    "channels:read": "finding an incident's public channel by name when its name is taken (conversations.list)",
+    "groups:read": "the same for a private channel",
+    "channels:manage": "creating an incident's public channel and inviting its responders "
+    "(conversations.create, conversations.invite)",
+    "groups:write": "the same for a restricted incident's private channel",
+    "channels:join": "joining a public channel to post an incident's headline there (conversations.join)",
+    "channels:history": "a linked public channel's messages: its events and its history import "
+    "(conversations.history, conversations.replies)",
     "groups:history": "the same for a private channel",
-    "pins:read": "pinned messages as the timeline's key moments",
-    "reactions:read": "reactions that mark a message for the timeline",
+    "pins:read": "pinned messages as the timeline's key moments (pin events)",
+    "reactions:read": "a 📌 reaction that marks a message for the timeline (reaction events)",
 }
+
 # Each event the app subscribes to, and why (each needs one of the scopes above).
 BOT_EVENTS: dict[str, str] = {
     "message.channels": "messages in a linked public channel (channels:history)",
