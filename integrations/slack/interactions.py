@@ -24,7 +24,7 @@ from .replies import Later, after_answer, reply_to_response_url
 from .settings import settings_of
 from .submissions import Answer, declare_from_form
 from .translate import text_at
-from .views import bp, signed_by_slack
+from .views import bp, refused, signed_by_slack
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ def receive_interaction() -> tuple[Response | str, int]:
     if not signed_by_slack(
         settings, raw, request.headers.get("X-Slack-Request-Timestamp"), request.headers.get("X-Slack-Signature")
     ):
-        log.warning("refused a Slack interaction: its signature is missing, stale or wrong")
-        return jsonify(error={"code": "unauthenticated", "message": "invalid Slack signature"}), 401
+        return refused()
     payload = _payload(raw)
     if payload is None:
         message = "expected a form field `payload` holding a JSON object, as Slack sends interactions"
