@@ -195,17 +195,7 @@ def _message(session: Session, provider: str, incident: Incident, said: Said, *,
     """The log's row of a message, made or brought up to date (an edit wins over the message it edits)."""
     message = _find(session, provider, said.channel_id, said.ts)
     if message is None:
-        message = ChatMessage(
-            provider=provider,
-            channel_id=said.channel_id[:CHANNEL_ID_MAX],
-            ts=said.ts[:TS_MAX],
-            incident_id=incident.id,
-            posted_at=time_of_ts(said.ts),
-            marks=[],
-            text="",
-            files=[],
-        )
-        session.add(message)
+        message = _new_row(session, provider, incident, said.channel_id, said.ts)
         _fill(message, said)
         message.edited_at = utcnow() if edited else None
         return message
@@ -217,6 +207,22 @@ def _message(session: Session, provider: str, incident: Incident, said: Said, *,
         _fill(message, said)
         if edited:
             message.edited_at = utcnow()
+    return message
+
+
+def _new_row(session: Session, provider: str, incident: Incident, channel_id: str, ts: str) -> ChatMessage:
+    """A message's row in the log, still without its words."""
+    message = ChatMessage(
+        provider=provider,
+        channel_id=channel_id[:CHANNEL_ID_MAX],
+        ts=ts[:TS_MAX],
+        incident_id=incident.id,
+        posted_at=time_of_ts(ts),
+        marks=[],
+        text="",
+        files=[],
+    )
+    session.add(message)
     return message
 
 
@@ -271,17 +277,7 @@ def _delete(session: Session, provider: str, incident: Incident, change: Deleted
     message = _find(session, provider, change.channel_id, change.ts)
     if message is None:
         # The deletion overtook its message: keep it, so the message arriving later stays deleted.
-        message = ChatMessage(
-            provider=provider,
-            channel_id=change.channel_id[:CHANNEL_ID_MAX],
-            ts=change.ts[:TS_MAX],
-            incident_id=incident.id,
-            posted_at=time_of_ts(change.ts),
-            marks=[],
-            text="",
-            files=[],
-        )
-        session.add(message)
+        message = _new_row(session, provider, incident, change.channel_id, change.ts)
     if message.deleted_at is None:
         message.deleted_at = utcnow()
     entry = message.entry
