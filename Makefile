@@ -1,5 +1,8 @@
 # The two commands: `make run` and `make test`. Both set up .venv from pyproject.toml first.
 PYTHON ?= python3
+# Where `make run` listens: `make run PORT=8080`, or `HOST=0.0.0.0` to be reached from other machines.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -17,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask users ensure-admin
 	$(BIN)/flask demo --offer
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

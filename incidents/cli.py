@@ -17,6 +17,7 @@ from sqlalchemy import func, make_url, select
 
 from . import demo, stored_markdown
 from .accounts import service as service_accounts
+from .accounts import service_sso
 from .database import engine_of, get_session, sqlite_file
 from .errors import DomainError
 from .models import Incident, Role, User
@@ -96,6 +97,48 @@ def users_ensure_admin(email: str) -> None:
         service_accounts.create_user(session, email=email, name="Admin", role=Role.ADMIN, password=password)
     shown = "(from KINTSUGI_ADMIN_PASSWORD)" if configured not in (None, "") else password
     click.echo(f"First admin created. Sign in as {email} with password: {shown}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set the password of EMAIL (asked twice, not shown); every browser signed in as them is signed out."""
+    user_id = _user_id(email)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt="New password again")
+    with _as_click_errors():
+        service_accounts.set_password(get_session(), user_id=user_id, password=password)
+    click.echo(f"Password of {email} set; their open sessions have ended.")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Every account: email, name, role, whether it is active, how it signs in, and its last single sign-on."""
+    session = get_session()
+    people = session.scalars(select(User).order_by(func.lower(User.email), User.id)).all()
+    identities = service_sso.last_sign_ins(session)
+    rows = [("EMAIL", "NAME", "ROLE", "STATE", "SIGNS IN WITH", "LAST SINGLE SIGN-ON (UTC)")]
+    for user in people:
+        ways = [
+            way for way, has in (("password", user.password_hash), ("single sign-on", user.id in identities)) if has
+        ]
+        when = identities.get(user.id)
+        rows.append(
+            (
+                user.email,
+                user.name,
+                user.role.value,
+                "active" if user.is_active else "deactivated",
+                " and ".join(ways) or "nothing yet",
+                when.strftime("%Y-%m-%d %H:%M") if when else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @tokens_cli.command("create")

@@ -45,6 +45,11 @@ def sign_in(user: User) -> None:
     login_user(user)
 
 
+def keep_session(user: User) -> None:
+    """Keep this browser signed in after the user's session generation advanced (their own new password)."""
+    session[GENERATION] = user.session_generation
+
+
 def api_actor() -> User:
     """The user whose Bearer token came with this API request; 401 otherwise."""
     # Kept with this request, not in g: g belongs to the app context, which a test (or a script) that
@@ -58,7 +63,7 @@ def api_actor() -> User:
         raise AuthenticationRequired("send a personal API token as 'Authorization: Bearer <token>'")
     user = user_for_token(get_session(), secret.strip())
     if user is None:
-        raise AuthenticationRequired("the API token is unknown or revoked")
+        raise AuthenticationRequired("the API token is unknown or revoked, or its account is deactivated")
     request.environ[API_ACTOR] = user
     return user
 

@@ -12,9 +12,10 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..models import Role
+from .service import PASSWORD_MIN
 
 
 class LoginForm(FlaskForm):
@@ -28,6 +29,25 @@ class LoginForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     timezone = SelectField("Time zone", validators=[Optional()])
+
+
+class PasswordForm(FlaskForm):
+    # The shortest length is the service's rule; minlength only lets the browser say so before sending.
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired(), Length(max=1000)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=1000)],
+        render_kw={"autocomplete": "new-password", "minlength": PASSWORD_MIN},
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password", "minlength": PASSWORD_MIN},
+    )
 
 
 class TokenForm(FlaskForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from functools import cache
 
@@ -13,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from .. import validation
 from ..access import ensure_admin
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import AuthenticationRequired, Conflict, InvalidInput, NotFound, PermissionDenied
 from ..models import INT_MAX, NAME_MAX, Role, User, utcnow
 from .models import ApiToken
 
+log = logging.getLogger(__name__)
 TOKEN_PREFIX = "kin_"
 PASSWORD_MIN = 12
+DEACTIVATED = "This account is deactivated. Ask an admin to reactivate it."
 _hasher = PasswordHasher()
 
 
@@ -104,6 +107,37 @@ def set_password(session: Session, *, user_id: int, password: str) -> None:
     session.commit()
 
 
+def change_own_password(session: Session, *, user_id: int, current_password: str, new_password: str) -> User:
+    """A person replaces their own password, giving the current one; their other sessions end."""
+    user = _user(session, user_id)
+    if user.password_hash is None:
+        raise Conflict("Your account has no password: you sign in through single sign-on.", field="current_password")
+    if not _verify(user.password_hash, current_password):
+        # 401, not 422: the page counts it as a failed sign-in, so a borrowed session guesses no faster.
+        raise AuthenticationRequired("The current password is not right.", field="current_password")
+    if new_password == current_password:
+        raise InvalidInput("The new password is the same as the current one.", field="new_password")
+    user.password_hash = _hash_password(new_password)
+    user.session_generation += 1
+    session.commit()
+    return user
+
+
+def reset_password(session: Session, *, actor: User, user_id: int) -> tuple[User, str]:
+    """An admin gives someone a generated password, returned this once; the person's open sessions end."""
+    ensure_admin(actor)
+    user = _user(session, user_id)
+    if user.id == actor.id:
+        raise Conflict("Change your own password on your profile page, with your current one.")
+    password = secrets.token_urlsafe(12)
+    user.password_hash = _hash_password(password)
+    user.session_generation += 1
+    session.commit()
+    # No audit table yet: the log is the record of who reset whose password, and when.
+    log.warning("password of account %s (%s) reset by admin %s (%s)", user.id, user.email, actor.id, actor.email)
+    return user, password
+
+
 def end_sessions(session: Session, *, user_id: int) -> None:
     """Sign a person out of every browser session they have: a cookie copied before now is refused."""
     user = _user(session, user_id)
@@ -128,13 +162,18 @@ def update_profile(session: Session, *, user_id: int, **changes: str | None) -> 
 
 
 def authenticate_password(session: Session, *, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
+    """The active user with this email and password, or None; PermissionDenied when the account is deactivated.
+
+    Deactivation is told only once the password matched, so it tells a stranger nothing.
+    """
     user = user_by_email(session, email)
-    if user is None or user.password_hash is None or not user.is_active:
+    if user is None or user.password_hash is None:
         _verify(_dummy_hash(), password)
         return None
     if not _verify(user.password_hash, password):
         return None
+    if not user.is_active:
+        raise PermissionDenied(DEACTIVATED)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
         session.commit()

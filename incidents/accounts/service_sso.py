@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..models import NAME_MAX, Role, User, utcnow
 from .models import ExternalIdentity
-from .service import add_user, user_by_email
+from .service import DEACTIVATED, add_user, user_by_email
 from .service_chat import CHAT_ISSUERS
 
 
@@ -62,7 +63,7 @@ def _sign_in(
         user = link.user
     if not user.is_active:
         session.rollback()
-        raise PermissionDenied("This account is deactivated. Ask an admin to reactivate it.")
+        raise PermissionDenied(DEACTIVATED)
     link.last_sign_in_at = utcnow()
     session.commit()
     return user
@@ -72,6 +73,17 @@ def linked_user_ids(session: Session) -> set[int]:
     """The ids of accounts that sign in through an external identity (not those a chat workspace knows)."""
     signing_in = ExternalIdentity.issuer.not_in(CHAT_ISSUERS)
     return set(session.scalars(select(ExternalIdentity.user_id).where(signing_in).distinct()))
+
+
+def last_sign_ins(session: Session) -> dict[int, datetime | None]:
+    """Each account linked to an external identity (chat workspaces aside): its latest sign-in there, if any."""
+    signing_in = ExternalIdentity.issuer.not_in(CHAT_ISSUERS)
+    rows = session.execute(
+        select(ExternalIdentity.user_id, func.max(ExternalIdentity.last_sign_in_at))
+        .where(signing_in)
+        .group_by(ExternalIdentity.user_id)
+    )
+    return {user_id: when for user_id, when in rows}
 
 
 def _check_domain(email: str | None, verified: bool, allowed_domains: Collection[str]) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..database import get_session
+from ..errors import PermissionDenied
 from .auth import safe_next, sign_in
 from .forms import LoginForm
 from .service import authenticate_password, end_sessions
@@ -26,7 +27,11 @@ def login() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]
         if wait is not None:
             flash(wait_message(wait), "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
-        user = authenticate_password(get_session(), email=email, password=form.password.data or "")
+        try:
+            user = authenticate_password(get_session(), email=email, password=form.password.data or "")
+        except PermissionDenied as exc:  # the right password of a deactivated account
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), 403
         if user is not None and not password_sign_in_allowed(user):
             # Said only once the password matched, so it tells a stranger nothing about which accounts exist.
             flash(

@@ -1,4 +1,4 @@
-"""Admin pages: accounts and their roles."""
+"""Admin pages: accounts, their roles, and passwords reset for people who lost theirs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from .. import queries
 from ..database import get_session
-from ..forms import run_form
+from ..forms import ConfirmForm, run_form
 from ..models import Role, User
 from . import service, service_sso
 from .auth import signed_in
@@ -43,13 +43,7 @@ def users() -> Page:
             form = InviteForm(formdata=None)
         else:
             status = refusal.status
-    invited = created[0] if created else None
-    people = queries.all_users(get_session(), viewer=current_user)
-    forms = {
-        u.id: AccountForm(formdata=None, prefix=f"u{u.id}", role=u.role.value, is_active=u.is_active) for u in people
-    }
-    linked = service_sso.linked_user_ids(get_session())
-    page = render_template("admin/users.html", form=form, people=people, forms=forms, invited=invited, linked=linked)
+    page = _users_page(form, invited=created[0] if created else None)
     return (page, status) if status != 200 else page
 
 
@@ -75,3 +69,35 @@ def change_user(user_id: int) -> Response:
         user = changed[0]
         flash(f"{user.name}: {user.role.value}, {'active' if user.is_active else 'deactivated'}.", "status")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@signed_in
+def reset_password(user_id: int) -> Response | Page:
+    """Give someone a new generated password, shown on the page this once; their open sessions end."""
+    reset: list[tuple[User, str]] = []
+    refusal = run_form(
+        ConfirmForm(), lambda: reset.append(service.reset_password(get_session(), actor=current_user, user_id=user_id))
+    )
+    if refusal is not None:
+        return redirect(url_for("admin.users"))
+    # Drawn here rather than flashed across a redirect: a flash rides in the session cookie.
+    return _users_page(InviteForm(formdata=None), reset=reset[0])
+
+
+def _users_page(
+    form: InviteForm, *, invited: tuple[User, str] | None = None, reset: tuple[User, str] | None = None
+) -> str:
+    people = queries.all_users(get_session(), viewer=current_user)
+    forms = {
+        u.id: AccountForm(formdata=None, prefix=f"u{u.id}", role=u.role.value, is_active=u.is_active) for u in people
+    }
+    return render_template(
+        "admin/users.html",
+        form=form,
+        people=people,
+        forms=forms,
+        invited=invited,
+        reset=reset,
+        linked=service_sso.linked_user_ids(get_session()),
+    )
