@@ -53,7 +53,8 @@ def published(
     postmortem = started.get_json()
     pid = postmortem["id"]
     versions = {s["key"]: s["version"] for s in postmortem["sections"]}
-    texts = {"summary": summary, "impact": impact, "detection": detection, **sections}
+    # The summary starts as the incident's (the pre-fill); publishing needs the review's own words too.
+    texts = {"summary": f"{summary}\n\nAgreed in the review.", "impact": impact, "detection": detection, **sections}
     for key, body in texts.items():
         saved = caller.call("PUT", f"/api/postmortems/{pid}/sections/{key}", {"body": body, "version": versions[key]})
         assert saved.status_code == 200, saved.get_json()
