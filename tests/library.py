@@ -35,11 +35,13 @@ def published(
     **sections: str,
 ) -> dict[str, Any]:
     """Declare, resolve, review and publish; the published post-mortem (with its incident id)."""
+    # The summary is the review's own words: a section holding only what the pre-fill copied from the
+    # incident does not publish.
     incident = declare(
         caller,
         title=title,
         severity=severity,
-        summary=summary,
+        summary="",
         services=services,
         visibility=visibility,
         started_at=started_at,
@@ -53,8 +55,7 @@ def published(
     postmortem = started.get_json()
     pid = postmortem["id"]
     versions = {s["key"]: s["version"] for s in postmortem["sections"]}
-    # The summary starts as the incident's (the pre-fill); publishing needs the review's own words too.
-    texts = {"summary": f"{summary}\n\nAgreed in the review.", "impact": impact, "detection": detection, **sections}
+    texts = {"summary": summary, "impact": impact, "detection": detection, **sections}
     for key, body in texts.items():
         saved = caller.call("PUT", f"/api/postmortems/{pid}/sections/{key}", {"body": body, "version": versions[key]})
         assert saved.status_code == 200, saved.get_json()

@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 
 from incidents.database import get_session
 from incidents.models import EntryKind, Role, Source, Status, TimelineEntry, User
+from incidents.postmortems import times
 from incidents.postmortems.models import Postmortem, PostmortemChange, PostmortemSection, ReviewStatus
 from incidents.postmortems.readiness import person_wrote
 from incidents.postmortems.service import save_section, start_postmortem
+from incidents.rendering import render_markdown
 from incidents.service import declare_incident, update_incident
 from incidents.timeline import record_timeline_entry
 
@@ -323,3 +325,15 @@ def test_a_refused_publish_keeps_the_acknowledgements_typed(app: Flask) -> None:
     assert "Not published yet." in page and "“Impact” is required and holds only" in page
     assert re.search(r'<input type="checkbox" id="ack-0" name="ack" value="0" checked>', page)
     assert 'name="reason-0" maxlength="2000" value="Quoting the runbook"' in page
+
+
+def test_times_in_html_change_only_in_text_never_inside_a_tag(app: Flask) -> None:
+    with app.app_context():
+        html = render_markdown(
+            '<span title="2026-11-20 10:00 UTC">seen</span> at 2026-11-20 10:00:30 UTC and '
+            '<time datetime="2026-11-20T10:00:00Z">Fri 2026-11-20 10:00 UTC</time>'
+        )
+    shown = str(times.in_zone(html, "Asia/Tokyo"))
+    assert '<span title="2026-11-20 10:00 UTC">seen</span>' in shown
+    assert shown.count('<time datetime="2026-11-20T10:00:00Z">Fri 2026-11-20 19:00 JST</time>') == 1
+    assert '<time datetime="2026-11-20T10:00:30Z">Fri 2026-11-20 19:00 JST</time>' in shown

@@ -33,6 +33,10 @@ WORDS = re.compile(
     r"([A-Za-z]{2,6}|[+-][0-9]{2,4})(?![\w+-])"
 )
 _EITHER = re.compile(f"{TIME_ELEMENT.pattern}|{UTC_WORDS.pattern}")
+# In sanitized HTML: a time element, or any other tag taken whole (its attribute values are always in
+# double quotes, and may hold ">"), or UTC words in text. Taking tags whole keeps words inside an
+# attribute ("title") from being read as a time and given markup there.
+_IN_HTML = re.compile(f'{TIME_ELEMENT.pattern}|(<(?:[^>"]|"[^"]*")*>)|{UTC_WORDS.pattern}')
 UNKNOWN = "not known yet"
 
 
@@ -120,14 +124,16 @@ def in_zone(html: Markup | str, zone: str) -> Markup:
     """Sanitized HTML with every time in the reader's zone: <time> elements, and UTC words made into them."""
 
     def replace(match: re.Match[str]) -> str:
-        attribute, _words, day, clock = match.groups()
+        attribute, _words, tag, day, clock = match.groups()
+        if tag:
+            return tag
         moment = _moment(attribute) if attribute else _moment(f"{day}T{clock}+00:00")
         if moment is None:
             return match.group(0)
         machine = attribute or moment.isoformat().replace("+00:00", "Z")
         return f'<time datetime="{machine}">{escape(timefmt.local(moment, zone))}</time>'
 
-    return Markup(_EITHER.sub(replace, str(html)))
+    return Markup(_IN_HTML.sub(replace, str(html)))
 
 
 def text_in_zone(text: str, zone: str) -> str:
