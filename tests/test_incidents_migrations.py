@@ -130,7 +130,7 @@ def test_upgrading_turns_frozen_prefilled_times_into_times(tmp_path: Path) -> No
 def upgrade_and_check_prefill(url: str) -> None:
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url})
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0014"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade", "0015"]).exit_code == 0
     engine = engine_of(app)
     when = datetime(2026, 11, 20, 10, tzinfo=UTC)
     frozen = (

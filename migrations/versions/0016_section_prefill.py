@@ -8,8 +8,8 @@ incident's reference zone or UTC) become <time> elements every reader sees in th
 an empty pre-filled line ("- Diagnosed: ") says "not known yet". A time whose words do not match
 the zone it was written in is left as it was. Sections people wrote in are left as they wrote them.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-01
 """
 
@@ -24,8 +24,8 @@ from incidents.postmortems import times
 from incidents.postmortems.times import UNKNOWN
 from incidents.rendering import stored_html
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
