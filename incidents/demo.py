@@ -63,6 +63,12 @@ class Review:
 
 CHECKOUT_REVIEW = Review(
     sections={
+        "summary": "A payments client upgrade shortened its default timeout below the processor's slowest checks, "
+        "so card payments needing 3-D Secure failed until the upgrade was rolled back.",
+        "impact": "About one card payment in five failed at checkout; customers saw a retry prompt. No payment was "
+        "taken twice.",
+        "detection": "The checkout error-rate alert paged the on-call engineer; support tickets followed minutes "
+        "later.",
         "surprises": "The client's new default timeout (2 s) was shorter than the processor's p99 for 3-D Secure "
         "checks. Nobody knew the default had changed: the release notes listed it under 'internal'.",
         "went_well": "The error-rate alert fired within four minutes, and the rollback took six.",
@@ -466,7 +472,9 @@ def _review(session: Session, incident_id: int, review: Review, lead: User, peop
     for key, text in review.sections.items():
         section = postmortem.section(key)
         if section is not None:
-            save_section(session, actor=lead, postmortem_id=postmortem.id, key=key, body=text, version=section.version)
+            # Written under what the pre-fill put there, as an author would.
+            body = f"{section.body}\n\n{text}".strip()
+            save_section(session, actor=lead, postmortem_id=postmortem.id, key=key, body=body, version=section.version)
     for category, text, hows in review.factors:
         factor = add_contributing_factor(session, actor=lead, postmortem_id=postmortem.id, text=text, category=category)
         for how in hows:

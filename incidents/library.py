@@ -34,6 +34,7 @@ from .models import (
     User,
     Visibility,
 )
+from .postmortems import times
 from .postmortems.models import ContributingFactor, Postmortem, PostmortemSection, ReviewStatus
 
 # How far back "this day in incident history" looks: one range of start times per earlier year.
@@ -208,7 +209,10 @@ def _published(postmortem: Postmortem) -> PublishedRecord:
         postmortem_id=postmortem.id,
         title=postmortem.title,
         published_at=postmortem.published_at,
-        sections=tuple(SectionRecord(s.key, s.title, s.body) for s in postmortem.sections if s.body.strip()),
+        # Times in a section are <time> elements; the index reads their words (UTC), not the markup.
+        sections=tuple(
+            SectionRecord(s.key, s.title, times.plain(s.body, "UTC")) for s in postmortem.sections if s.body.strip()
+        ),
         factors=tuple(FactorRecord(f.category, f.text) for f in postmortem.factors),
         countermeasures=tuple(
             CountermeasureRecord(

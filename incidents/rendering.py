@@ -108,7 +108,9 @@ def _cleaner(hosts: tuple[str, ...]) -> nh3.Cleaner:
             return None
         return value
 
-    return nh3.Cleaner(url_schemes=_SCHEMES, link_rel=_LINK_REL, attribute_filter=keep)
+    # A <time> keeps its datetime, so that a page can show the time in each reader's zone.
+    attributes = {**nh3.ALLOWED_ATTRIBUTES, "time": {"datetime"}}
+    return nh3.Cleaner(url_schemes=_SCHEMES, link_rel=_LINK_REL, attribute_filter=keep, attributes=attributes)
 
 
 def _plain(text: str) -> Markup:

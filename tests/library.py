@@ -35,11 +35,13 @@ def published(
     **sections: str,
 ) -> dict[str, Any]:
     """Declare, resolve, review and publish; the published post-mortem (with its incident id)."""
+    # The summary is the review's own words: a section holding only what the pre-fill copied from the
+    # incident does not publish.
     incident = declare(
         caller,
         title=title,
         severity=severity,
-        summary=summary,
+        summary="",
         services=services,
         visibility=visibility,
         started_at=started_at,

@@ -121,3 +121,61 @@ def upgrade_and_check_rendering(url: str) -> None:
         assert len(rendered) == 1_202
         assert all(html == f"<p>note <em>{value[6:-1]}</em></p>\n" for value, html in rendered)
     engine.dispose()
+
+
+def test_upgrading_turns_frozen_prefilled_times_into_times(tmp_path: Path) -> None:
+    on_the_runs_backend(tmp_path, upgrade_and_check_prefill)
+
+
+def upgrade_and_check_prefill(url: str) -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0015"]).exit_code == 0
+    engine = engine_of(app)
+    when = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    frozen = (
+        "- Impact began: Fri 2026-11-20 11:00 CET\n- Impact ended (mitigated): —\n"
+        "- Seen: Fri 2026-11-20 10:05 UTC\n- Odd: Sat 2026-11-20 11:00 CET\n- Diagnosed: "
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, title, summary, severity, status, visibility, started_at, declared_at,"
+                " updated_at, reference_timezone)"
+                " VALUES (1, 'Old', '', 'SEV2', 'resolved', 'open', :t, :t, :t, 'Europe/Berlin')"
+            ),
+            {"t": when},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO postmortems (id, incident_id, template_key, template_name, title, status,"
+                " acknowledged_findings, version, created_at, updated_at)"
+                " VALUES (1, 1, 'handbook', 'Handbook', 'Old', 'draft', '[]', 1, :t, :t)"
+            ),
+            {"t": when},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO postmortem_sections (id, postmortem_id, key, title, prompt, required, position, body,"
+                " version, updated_at) VALUES (:id, 1, :key, :key, '', :req, :id, :body, :version, :t)"
+            ),
+            [
+                {"id": 1, "key": "impact", "req": True, "body": frozen, "version": 1, "t": when},
+                {"id": 2, "key": "narrative", "req": False, "body": frozen, "version": 2, "t": when},
+            ],
+        )
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT body, prefill, body_html FROM postmortem_sections ORDER BY id")).all()
+    engine.dispose()
+    (untouched, untouched_prefill, html), (written, written_prefill, _html) = rows
+    assert untouched.splitlines() == [
+        '- Impact began: <time datetime="2026-11-20T10:00:00Z">Fri 2026-11-20 10:00 UTC</time>',
+        "- Impact ended (mitigated): not known yet",
+        '- Seen: <time datetime="2026-11-20T10:05:00Z">Fri 2026-11-20 10:05 UTC</time>',
+        "- Odd: Sat 2026-11-20 11:00 CET",  # its day is not that date's: left as written
+        "- Diagnosed: not known yet",
+    ]
+    assert untouched_prefill == untouched and '<time datetime="2026-11-20T10:00:00Z">' in html
+    # A section people saved since is theirs: left as they wrote it, with no pre-fill to compare.
+    assert written == frozen and written_prefill is None

@@ -111,7 +111,8 @@ def wall_clock_forms() -> set[tuple[str, str]]:
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, FlaskForm) and cls.__module__ == module.__name__
         for name, field in vars(cls).items()
-        if isinstance(field, UnboundField) and field.field_class is DateTimeLocalField
+        if isinstance(field, UnboundField)
+        and field.field_class in (DateTimeLocalField, postmortem_forms.WallClockField)
     }
 
 

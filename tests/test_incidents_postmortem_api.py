@@ -56,6 +56,21 @@ def sections(postmortem: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["key"]: s for s in postmortem["sections"]}
 
 
+def write_required(
+    caller: Caller, postmortem_id: int, keys: tuple[str, ...] = ("summary", "impact", "detection")
+) -> None:
+    """A person's words added under the pre-fill of each of these sections."""
+    current = sections(caller.get(f"/api/postmortems/{postmortem_id}").get_json())
+    for key in keys:
+        body = current[key]["body"] + "\n\nWhat the review found about this."
+        response = caller.call(
+            "PUT",
+            f"/api/postmortems/{postmortem_id}/sections/{key}",
+            {"body": body, "version": current[key]["version"]},
+        )
+        assert response.status_code == 200, response.get_json()
+
+
 def test_templates_are_listed_with_their_prompts(responder: Caller) -> None:
     templates = responder.get("/api/postmortem-templates").get_json()["templates"]
     keys = [t["key"] for t in templates]
@@ -77,10 +92,12 @@ def test_starting_prefills_what_the_incident_knows(responder: Caller, resolved: 
     by_key = sections(postmortem)
     assert by_key["summary"]["body"] == "Card payments failed with 502."
     impact = by_key["impact"]["body"]
-    assert "Impact began: Fri 2026-11-20 10:00 UTC" in impact
+    # Times are stored as times: a <time> element, its words in UTC for a plain Markdown reader.
+    assert 'Impact began: <time datetime="2026-11-20T10:00:00Z">Fri 2026-11-20 10:00 UTC</time>' in impact
     assert "Impact lasted: 45m 00s" in impact and "Time to detect: 7m 00s" in impact
     assert "Time to resolve: 1h 23m" in impact
-    assert "- Fri 2026-11-20 10:06 UTC (api): HighErrorRate firing for checkout" in by_key["detection"]["body"]
+    alert = '- <time datetime="2026-11-20T10:06:00Z">Fri 2026-11-20 10:06 UTC</time> (api): HighErrorRate firing'
+    assert alert + " for checkout" in by_key["detection"]["body"]
     assert "Decided (incident commander): Riley Responder" in by_key["stakeholders"]["body"]
     assert [e["text"] for e in postmortem["agreed_timeline"]] == [
         "HighErrorRate firing for checkout",
@@ -212,11 +229,13 @@ def test_publishing_needs_owners_dates_required_sections_and_blameless_language(
     assert "there is no countermeasure yet" in problems
 
     current = sections(responder.get(f"/api/postmortems/{pid}").get_json())
+    assert "“Summary” is required and holds only the pre-filled text and its prompt" in problems
     responder.call(
         "PUT",
         f"/api/postmortems/{pid}/sections/impact",
         {"body": "Checkout failed for 45 minutes.", "version": current["impact"]["version"]},
     )
+    write_required(responder, pid, keys=("summary", "detection"))
     responder.call(
         "PUT",
         f"/api/postmortems/{pid}/sections/surprises",
@@ -295,6 +314,7 @@ def test_closing_waits_for_a_published_postmortem_when_configured(
     )
     assert responder.get(f"/api/incidents/{resolved['id']}").get_json()["status"] == "resolved"
     postmortem = start(responder, resolved["id"])
+    write_required(responder, postmortem["id"])
     assert (
         "it is draft"
         in responder.patch(f"/api/incidents/{resolved['id']}", {"status": "closed"}).get_json()["error"]["message"]
@@ -343,7 +363,10 @@ def test_markdown_export_has_front_matter_and_the_document(responder: Caller, re
     assert text.startswith('---\ntitle: "Checkout 502s"\nincident: ' + str(resolved["id"]) + '\nseverity: "SEV2"\n')
     assert "downtime_seconds: 2700" in text
     assert "## Why were we surprised?" in text
+    assert '\ntimezone: "UTC"\n---\n\n# Checkout 502s\n\n_Times are in UTC._\n' in text
     assert "- Fri 2026-11-20 10:06 UTC: HighErrorRate firing for checkout" in text
+    assert "- Fri 2026-11-20 10:06 UTC (api): HighErrorRate firing for checkout" in text  # the section's, plain
+    assert "<time" not in text
     assert '- **process**: Title with "quotes" <script>' in text
 
 

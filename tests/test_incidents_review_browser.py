@@ -124,6 +124,15 @@ def test_the_whole_review_from_a_resolved_incident_to_the_published_document(
     assert "should have" in finding.inner_text() and "Counterfactuals" in finding.inner_text()
     save_section(page, "lucky", "Where we got lucky", "The failure began outside the sale's peak hour.")
     save_section(page, "went_well", "What went well", "The alert fired within a minute.")
+    assert page.locator(".flash-status").inner_text() == "Saved “What went well”."
+    # The required sections pre-filled from the record count once a person adds what the review found.
+    for key, title, words in (
+        ("impact", "Impact", "Every card payment in the EU failed."),
+        ("detection", "How it was discovered", "The error-rate alert paged the on-call engineer."),
+    ):
+        prefilled = page.locator(f"#section-{key}").get_by_label(title, exact=True).input_value()
+        assert "Fri 2026-11-20 11:00 CET" in prefilled or key == "detection"
+        save_section(page, key, title, prefilled + "\n\n" + words)
 
     # Contributing factors, with a "how" under one.
     factors = page.locator("#factors")
@@ -150,6 +159,7 @@ def test_the_whole_review_from_a_resolved_incident_to_the_published_document(
     submit(page, page.get_by_role("button", name="Submit for review"))
     assert page.locator("[data-review-status]").inner_text() == "in review"
     submit(page, page.get_by_role("button", name="Publish"))
+    assert page.url.split("#")[0] == review_url
     assert "Not published yet." in page.locator(".refusal").inner_text()
     assert page.get_by_label("Acknowledge “should have”").count() == 1
     screenshot(page, "review-publish-refused")

@@ -265,6 +265,26 @@ def test_factors_with_hows_and_action_items_with_default_due_dates(app: Flask, k
     assert "Won't do: Replaced by the new gateway" in kim.get(url).get_data(as_text=True)
 
 
+def write_required(app: Flask, postmortem_id: int, keys: tuple[str, ...] = ("impact", "detection")) -> None:
+    """A person's words added under the pre-fill of each of these required sections."""
+    with app.app_context():
+        session = get_session()
+        postmortem = session.get(Postmortem, postmortem_id)
+        assert postmortem is not None
+        for key in keys:
+            section = postmortem.section(key)
+            assert section is not None
+            body = section.body + "\n\nWhat the review found about this."
+            save_section(
+                session,
+                actor=user("kim@example.com"),
+                postmortem_id=postmortem_id,
+                key=key,
+                body=body,
+                version=section.version,
+            )
+
+
 def fill_for_publishing(app: Flask, kim: FlaskClient, postmortem_id: int) -> str:
     url = f"/postmortems/{postmortem_id}"
     page = kim.get(url).get_data(as_text=True)
@@ -272,6 +292,7 @@ def fill_for_publishing(app: Flask, kim: FlaskClient, postmortem_id: int) -> str
     post(kim, f"{url}/sections/summary", {"body": text, "version": version_of(page, "summary")}, url)
     item = {"title": "Alert on 502 rate", "owner": "kim@example.com", "priority": "countermeasure", "type": "detect"}
     post(kim, f"{url}/action-items", item, url)
+    write_required(app, postmortem_id)
     return url
 
 
@@ -283,9 +304,9 @@ def test_publishing_is_refused_with_the_findings_then_acknowledged(app: Flask, k
     assert "“should have”</strong> — Counterfactuals describe a past" in page
     assert post(kim, f"{url}/submit", {}, url).status_code == 302
     refused = post(kim, f"{url}/publish", {}, url)
-    assert refused.status_code == 422
-    page = refused.get_data(as_text=True)
-    assert "Not published yet." in page and "1 blameless finding(s) to reframe or acknowledge" in page
+    assert refused.status_code == 303 and refused.headers["Location"].endswith(f"{url}#workflow")
+    page = kim.get(url).get_data(as_text=True)
+    assert "Not published yet." in page and "1 blameless finding(s) to reword or acknowledge" in page
     assert 'name="phrase-0" value="should have"' in page and 'name="ack" value="0"' in page
     no_reason = post(
         kim,
@@ -293,7 +314,8 @@ def test_publishing_is_refused_with_the_findings_then_acknowledged(app: Flask, k
         {"ack": "0", "where-0": "section:summary", "rule-0": "counterfactual", "phrase-0": "should have"},
         url,
     )
-    assert no_reason.status_code == 422 and "needs a reason" in no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 303
+    assert "needs a reason" in kim.get(url).get_data(as_text=True)
     ack = {
         "ack": "0",
         "where-0": "section:summary",
@@ -302,9 +324,10 @@ def test_publishing_is_refused_with_the_findings_then_acknowledged(app: Flask, k
         "reason-0": "Quoting the runbook review",
     }
     published = post(kim, f"{url}/publish", ack, url)
-    assert published.status_code == 302 and published.headers["Location"].endswith(f"{url}/document")
+    assert published.status_code == 303 and published.headers["Location"].endswith(f"{url}/document")
     document = kim.get(f"{url}/document").get_data(as_text=True)
     assert "Quoting the runbook review" in document and "Alert on 502 rate" in document
+    assert '<p class="flash flash-status" role="status">Published.</p>' in document
     # Published: read-only, and reopen is offered.
     page = kim.get(url).get_data(as_text=True)
     assert "<textarea" not in page.split('id="timeline"')[0] and ">Reopen</button>" in page
@@ -425,6 +448,8 @@ def test_action_items_page_and_home(app: Flask, kim: FlaskClient) -> None:
         "/action-items",
     )
     assert moved.status_code == 302 and moved.headers["Location"].endswith("/action-items?team=payments")
+    listed = kim.get("/action-items?team=payments").get_data(as_text=True)
+    assert '<p class="flash flash-status" role="status">“Team one” is now in progress.</p>' in listed
     home = kim.get("/").get_data(as_text=True)
     assert "Your open action items" in home and "Overdue one" in home and "Team one" not in home
     assert "No post-mortems published yet." in home
@@ -455,7 +480,8 @@ def test_an_unowned_countermeasure_blocks_publishing_until_it_is_given_an_owner(
         post(kim, f"{url}/action-items/{item_id}", {**change, "ticket_url": "javascript:alert(1)"}, url).status_code
         == 422
     )
-    assert post(kim, f"{url}/publish", {}, url).status_code == 302
+    write_required(app, postmortem_id, ("summary", "impact", "detection"))
+    assert post(kim, f"{url}/publish", {}, url).headers["Location"].endswith(f"{url}/document")
     # Published: what was decided stands; the status still moves.
     assert post(kim, f"{url}/action-items/{item_id}", {**change, "title": "Other"}, url).status_code == 422
     assert post(kim, f"{url}/action-items/{item_id}/status", {"status": "done"}, url).status_code == 302

@@ -199,6 +199,8 @@ def history(postmortem_id: int) -> Response:
 def export_markdown(postmortem_id: int) -> Response:
     """The post-mortem as Markdown with front matter."""
     postmortem = queries.get_postmortem(get_session(), viewer=api_actor(), postmortem_id=postmortem_id)
-    response = Response(postmortem_markdown(postmortem), mimetype="text/markdown")
+    # A token has no browser: times are in the caller's profile zone, else UTC.
+    zone = api_actor().timezone or "UTC"
+    response = Response(postmortem_markdown(postmortem, zone), mimetype="text/markdown")
     response.headers["Content-Disposition"] = f"attachment; filename=postmortem-{postmortem.id}.md"
     return response

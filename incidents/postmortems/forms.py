@@ -7,6 +7,7 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    DateTimeField,
     Field,
     HiddenField,
     SelectChoice,
@@ -17,14 +18,47 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import TextInput
 
-from ..forms import _when
 from ..models import INT_MAX, TEXT_MAX, TITLE_MAX, URL_MAX
 from .models import TEAM_MAX, ActionPriority, ActionStatus, ActionType
 
 # The blameless review's forms. A page holds many of them (one per section, per factor, per
 # action item), so templates write the fields by hand; these forms read and check what comes back.
 DURATION_HINT = "Like 1h 30m, 45m or 2d 4h; empty when unknown."
+
+
+WALL_CLOCK_HINT = "24-hour time, year first: 2026-11-20 14:30."
+# Typed as text, not a browser's date-time picker: a picker shows the browser locale's form
+# ("11/20/2026, 02:30 PM"), and every time on these pages reads year first, in 24 hours.
+_WALL_CLOCK_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+_WALL_CLOCK_PATTERN = r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?\s*"
+
+
+class WallClockField(DateTimeField):
+    """A wall-clock time typed as 2026-11-20 14:30 (seconds and an ISO "T" are taken too)."""
+
+    widget = TextInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if self.data is None:
+            return ""
+        # Seconds are shown when there are some, so saving a stored time unchanged changes nothing.
+        return str(self.data.strftime("%Y-%m-%d %H:%M:%S" if self.data.second else "%Y-%m-%d %H:%M"))
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata([value.strip() for value in valuelist])
+
+
+def _when(label: str) -> WallClockField:
+    return WallClockField(
+        label,
+        validators=[Optional()],
+        format=_WALL_CLOCK_FORMATS,
+        render_kw={"pattern": _WALL_CLOCK_PATTERN, "placeholder": "2026-11-20 14:30", "autocomplete": "off"},
+    )
 
 
 _DURATION = r"^\s*([0-9]+\s*[dhms]\s*)*$"

@@ -116,6 +116,9 @@ class PostmortemSection(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text, default="")
+    # What the pre-fill wrote when the post-mortem started (None: started before this was kept), so
+    # that publishing can tell a person's words from the machine's.
+    prefill: Mapped[str | None] = mapped_column(Text)
     # The body's sanitized HTML, rendered once when the body is saved.
     body_html: Mapped[str | None] = mapped_column(Text)
     # Optimistic concurrency: a save names the version it edited; a stale one is refused.

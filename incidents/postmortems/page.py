@@ -3,13 +3,15 @@ reading typed durations and acknowledgements, and the incident page's post-morte
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -18,11 +20,12 @@ from wtforms import SelectChoice
 from .. import queries, reader, timefmt
 from ..accounts.auth import safe_next
 from ..database import get_session
+from ..errors import DomainError
 from ..forms import run_form
 from ..models import Incident, User, utcnow
 from ..settings import default_due_days, factor_categories, severity_scale
 from . import queries as queries_postmortem
-from . import service, templates
+from . import readiness, service, templates
 from .forms import (
     ACTION_STATUS_LABELS,
     DURATION_HINT,
@@ -49,19 +52,73 @@ def acknowledgements(form: MultiDict[str, str]) -> list[dict[str, str]]:
 
 
 def act(
-    postmortem_id: int, form: Any, action: Callable[[], Any], *, anchor: str = "", details_as: str = "", **extra: Any
+    postmortem_id: int,
+    form: Any,
+    action: Callable[[], Any],
+    *,
+    anchor: str = "",
+    details_as: str = "",
+    done: str | Callable[[Any], str] = "",
+    **extra: Any,
 ) -> Response | Page:
-    """Run a form's action, then back to the review; on bad input the review again with the error and status.
+    """Run a form's action, then back to the review saying in one line what was done; on bad input the
+    review again with the error and status.
 
-    details_as names the page variable that receives a refusal's details (a conflict's texts, a
-    refused publish's findings), so the page can show them beside the form.
+    details_as names the page variable that receives a refusal's details (a conflict's texts), so the
+    page can show them beside the form. done is the confirmation, or makes it from the action's result.
     """
-    refusal = run_form(form, action)
+    result: list[Any] = []
+    refusal = run_form(form, lambda: result.append(action()))
     if refusal is not None:
         if details_as and refusal.details:
             extra[details_as] = refusal.details
         return review_page(postmortem_id, refusal.status, **extra)
+    message = done(result[0]) if callable(done) else done
+    if message:
+        flash(message, "status")
     return redirect(url_for("review.show", postmortem_id=postmortem_id) + (f"#{anchor}" if anchor else ""))
+
+
+def publish_or_refuse(postmortem_id: int, form: Any, acknowledge: list[dict[str, str]]) -> Response:
+    """Publish and open the document; refused, back to the review (303), which lists what to put right
+    where it is, as often as it is reloaded, without publishing again."""
+    review = url_for("review.show", postmortem_id=postmortem_id)
+    if not form.validate_on_submit():
+        flash("The form could not be read. Reload the page and try again.", "error")
+        return redirect(review + "#workflow", code=303)
+    try:
+        service.publish_postmortem(
+            get_session(), actor=current_user, postmortem_id=postmortem_id, acknowledge=acknowledge
+        )
+    except DomainError as exc:
+        get_session().rollback()
+        if exc.details and "problems" in exc.details:
+            refused = dict(browser_session.get(REFUSED, {}))
+            # Kept in the (cookie) session: the reasons typed come back only while they fit in it.
+            kept = acknowledge if len(json.dumps(acknowledge)) <= ACKNOWLEDGED_MAX else []
+            refused[str(postmortem_id)] = kept
+            browser_session[REFUSED] = refused
+            flash("Not published yet: put right what is marked below, then publish again.", "error")
+        else:
+            flash(exc.message, "error")
+        return redirect(review + "#workflow", code=303)
+    refused = dict(browser_session.get(REFUSED, {}))
+    if refused.pop(str(postmortem_id), None) is not None:
+        browser_session[REFUSED] = refused
+    flash("Published.", "status")
+    return redirect(url_for("review_document.document", postmortem_id=postmortem_id), code=303)
+
+
+REFUSED = "publish_refused"
+ACKNOWLEDGED_MAX = 1500
+
+
+def _refusal(postmortem_id: int, problems: list[readiness.Problem], findings: list[dict[str, Any]]) -> Any:
+    """The refused publish this reader made, while there is still something to put right."""
+    acknowledged = browser_session.get(REFUSED, {}).get(str(postmortem_id))
+    if acknowledged is None or not (problems or findings):
+        return None
+    return {"acknowledged": {(a.get("where"), a.get("rule"), a.get("phrase")): a for a in acknowledged}}
 
 
 def review_page(postmortem_id: int, status: int = 200, **extra: Any) -> Page:
@@ -75,6 +132,10 @@ def review_page(postmortem_id: int, status: int = 200, **extra: Any) -> Page:
         by_where[finding["where"]].append(finding)
     people = queries.active_users(session)
     zone = reader.display_zone()
+    problems = readiness.publishing_problems(postmortem)
+    problems_at: dict[str, list[str]] = defaultdict(list)
+    for problem in problems:
+        problems_at[problem.where].append(problem.message)
     page = render_template(
         "review/show.html",
         postmortem=postmortem,
@@ -83,7 +144,8 @@ def review_page(postmortem_id: int, status: int = 200, **extra: Any) -> Page:
         agreed_ids={a.entry_id for a in postmortem.agreed_timeline},
         findings=findings,
         findings_at=by_where,
-        problems=service.publishing_problems(postmortem),
+        problems=problems,
+        problems_at=problems_at,
         can_edit=current_user.can_write and postmortem.status is not ReviewStatus.PUBLISHED,
         can_write=current_user.can_write,
         zone=zone,
@@ -97,7 +159,7 @@ def review_page(postmortem_id: int, status: int = 200, **extra: Any) -> Page:
         duration_hint=DURATION_HINT,
         today=utcnow().date(),
         conflict=extra.pop("conflict", None),
-        refusal=extra.pop("refusal", None),
+        refusal=_refusal(postmortem_id, problems, findings),
         **extra,
     )
     return (page, status) if status != 200 else page
@@ -134,7 +196,7 @@ def _item_form(people: list[User]) -> ActionItemForm:
 
 def _meeting_form(zone: str) -> MeetingEntryForm:
     form = MeetingEntryForm(formdata=None)
-    form.occurred_at.data = timefmt.wall_clock_value(utcnow(), zone)
+    form.occurred_at.data = timefmt.wall_clock_value(utcnow().replace(second=0, microsecond=0), zone)
     return form
 
 

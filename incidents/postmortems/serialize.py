@@ -9,6 +9,7 @@ from typing import Any
 from .. import timefmt
 from ..models import TimelineEntry
 from ..serialize import entry_json, iso, user_json
+from . import times
 from .models import ActionItem, ContributingFactor, Postmortem, PostmortemChange, PostmortemSection
 from .templates import PostmortemTemplate
 
@@ -124,10 +125,10 @@ def change_json(change: PostmortemChange) -> dict[str, Any]:
     }
 
 
-def postmortem_markdown(postmortem: Postmortem) -> str:
-    """The published document as Markdown with YAML-style front matter."""
+def postmortem_markdown(postmortem: Postmortem, zone: str) -> str:
+    """The published document as Markdown with YAML-style front matter, its times in the zone it states
+    once at the top."""
     incident = postmortem.incident
-    zone = incident.reference_timezone or "UTC"
     front = {
         "title": postmortem.title,
         "incident": incident.id,
@@ -138,16 +139,15 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
         "downtime_seconds": postmortem.agreed_downtime_seconds,
         "time_to_detect_seconds": postmortem.agreed_time_to_detect_seconds,
         "time_to_resolve_seconds": postmortem.agreed_time_to_resolve_seconds,
+        "timezone": zone,
     }
     lines = ["---"] + [f"{k}: {_yaml_scalar(v)}" for k, v in front.items()] + ["---", "", f"# {postmortem.title}", ""]
+    lines += [f"_Times are in {zone}._", ""]
     for section in postmortem.sections:
-        lines += [f"## {section.title}", "", section.body.strip() or "_(empty)_", ""]
+        lines += [f"## {section.title}", "", times.plain(section.body.strip(), zone) or "_(empty)_", ""]
     lines += ["## Timeline", ""]
     agreed = agreed_entries(postmortem)
-    lines += [
-        f"- {timefmt.local(e.occurred_at, zone)}: {e.text.strip().splitlines()[0] if e.text.strip() else ''}"
-        for e in agreed
-    ]
+    lines += [f"- {timefmt.local(e.occurred_at, zone)}: {times.plain(_first_line(e.text), zone)}" for e in agreed]
     lines += ["", "## Contributing factors", ""]
     lines += _factor_lines(postmortem.factors, None, 0) or ["_(none recorded)_"]
     for title, priority in (("Countermeasures", "countermeasure"), ("Lower-priority ideas", "idea")):
@@ -159,6 +159,10 @@ def postmortem_markdown(postmortem: Postmortem) -> str:
             for a in items
         ] or ["_(none)_"]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def _factor_lines(factors: list[ContributingFactor], parent: int | None, depth: int) -> list[str]:

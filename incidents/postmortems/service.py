@@ -27,10 +27,9 @@ from ..events import (
 from ..models import INT_MAX, TEXT_MAX, EntryKind, Incident, Source, TimelineEntry, User, utcnow
 from ..queries import list_timeline
 from ..settings import severity_scale
-from . import templates
+from . import readiness, templates, times
 from .blameless import check_language
 from .models import (
-    ActionPriority,
     AgreedTimelineEntry,
     Postmortem,
     PostmortemChange,
@@ -82,6 +81,7 @@ def start(
         acknowledged_findings=[],
     )
     for position, section in enumerate(chosen.sections):
+        given = prefill(section.prefill, incident, entries) if section.prefill else ""
         postmortem.sections.append(
             PostmortemSection(
                 key=section.key,
@@ -89,7 +89,8 @@ def start(
                 prompt=section.prompt,
                 required=section.required,
                 position=position,
-                body=prefill(section.prefill, incident, entries) if section.prefill else "",
+                body=given,
+                prefill=given,
                 updated_by_id=actor_id(actor),
             )
         )
@@ -105,11 +106,21 @@ def start(
 
 
 def save_section(
-    session: Session, *, actor: User, postmortem_id: int, key: str, body: str, version: int
+    session: Session,
+    *,
+    actor: User,
+    postmortem_id: int,
+    key: str,
+    body: str,
+    version: int,
+    words_in: str | None = None,
 ) -> PostmortemSection:
-    """Save a section's text; a save based on an older version than the stored one is refused."""
+    """Save a section's text; a save based on an older version than the stored one is refused.
+
+    words_in: the zone the editor showed times in; times written as words in it become times.
+    """
     postmortem = editable_postmortem(session, actor=actor, postmortem_id=postmortem_id)
-    section = write_section(session, postmortem, actor=actor, key=key, body=body, version=version)
+    section = write_section(session, postmortem, actor=actor, key=key, body=body, version=version, words_in=words_in)
     try:
         session.commit()
     except StaleDataError:
@@ -121,14 +132,22 @@ def save_section(
 
 
 def write_section(
-    session: Session, postmortem: Postmortem, *, actor: Actor, key: str, body: str, version: int
+    session: Session,
+    postmortem: Postmortem,
+    *,
+    actor: Actor,
+    key: str,
+    body: str,
+    version: int,
+    words_in: str | None = None,
 ) -> PostmortemSection:
     """Write a section's text, without committing: the core every path calls (the post-mortem is editable)."""
     ensure_can_act(actor)
     section = postmortem.section(key)
     if section is None:
         raise NotFound(f"post-mortem {postmortem.id} has no section {key!r}")
-    text = text_of(actor, body, field="body", limit=TEXT_MAX)
+    # The editor shows times as words in the reader's zone; what is stored keeps them as times.
+    text = times.stored(text_of(actor, body, field="body", limit=TEXT_MAX), words_in)
     if version != section.version:
         raise _stale(section, key, version, text)
     if text == section.body:
@@ -352,16 +371,7 @@ def reopen(session: Session, postmortem: Postmortem, *, actor: Actor, because: s
 
 def publishing_problems(postmortem: Postmortem) -> list[str]:
     """What stands between the post-mortem and publishing, besides blameless findings."""
-    problems = [f"“{s.title}” is required and empty" for s in postmortem.sections if s.required and not s.body.strip()]
-    for item in postmortem.action_items:
-        kind = "countermeasure" if item.priority is ActionPriority.COUNTERMEASURE else "idea"
-        if item.owner_id is None and not item.owner_team:
-            problems.append(f"{kind} “{item.title}” has no owner")
-        if item.due_on is None:
-            problems.append(f"{kind} “{item.title}” has no due date")
-    if not any(i.priority is ActionPriority.COUNTERMEASURE for i in postmortem.action_items):
-        problems.append("there is no countermeasure yet")
-    return problems
+    return [problem.message for problem in readiness.publishing_problems(postmortem)]
 
 
 def blameless_findings(session: Session, postmortem: Postmortem) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from ..accounts.auth import signed_in
 from ..database import get_session
 from ..errors import Conflict
 from ..forms import ConfirmForm
-from ..reader import wall_clock
+from ..reader import display_zone, wall_clock
 from ..validation import record_id
 from . import service, templates
 from .forms import AgreedTimelineForm, MeetingEntryForm, ReviewForm, SectionForm, StartPostmortemForm, seconds_of
@@ -26,6 +26,7 @@ from .page import (
     act,
     fill_review_choices,
     postmortem_area,
+    publish_or_refuse,
     review_page,
 )
 
@@ -80,9 +81,15 @@ def save_section(postmortem_id: int, key: str) -> Response | Page:
             key=key,
             body=form.body.data or "",
             version=int(form.version.data or 0),
+            words_in=display_zone(),
         ),
         anchor=f"section-{key}",
         details_as="conflict",
+        done=lambda section: (
+            f"Saved “{section.title}”."
+            if str(section.version) != form.version.data
+            else f"“{section.title}” was already as you left it: nothing to save."
+        ),
     )
 
 
@@ -106,7 +113,7 @@ def update_review(postmortem_id: int) -> Response | Page:
             agreed_time_to_resolve_seconds=seconds_of(form.agreed_time_to_resolve.data),
         )
 
-    return act(postmortem_id, form, apply, anchor="review", review_form=form)
+    return act(postmortem_id, form, apply, anchor="review", review_form=form, done="Saved the review details.")
 
 
 @bp.post("/postmortems/<int:postmortem_id>/timeline")
@@ -126,6 +133,7 @@ def agree_timeline(postmortem_id: int) -> Response | Page:
             entry_ids=[record_id(v, field="entry_ids") for v in form.entry_ids.data or []],
         ),
         anchor="timeline",
+        done=lambda pm: f"Saved the agreed timeline: {len(pm.agreed_timeline)} entries.",
     )
 
 
@@ -144,7 +152,9 @@ def add_meeting_entry(postmortem_id: int) -> Response | Page:
             occurred_at=wall_clock(form.occurred_at.data, "occurred_at"),
         )
 
-    return act(postmortem_id, form, apply, anchor="timeline", meeting_form=form)
+    return act(
+        postmortem_id, form, apply, anchor="timeline", meeting_form=form, done="Added the entry to both timelines."
+    )
 
 
 @bp.post("/postmortems/<int:postmortem_id>/submit")
@@ -157,25 +167,15 @@ def submit(postmortem_id: int) -> Response | Page:
         form,
         lambda: service.submit_for_review(get_session(), actor=current_user, postmortem_id=postmortem_id),
         anchor="workflow",
+        done="Submitted for review.",
     )
 
 
 @bp.post("/postmortems/<int:postmortem_id>/publish")
 @signed_in
-def publish(postmortem_id: int) -> Response | Page:
-    """Publish, acknowledging the ticked findings; a refusal lists what is missing and each finding (422)."""
-    form = ConfirmForm()
-    result = act(
-        postmortem_id,
-        form,
-        lambda: service.publish_postmortem(
-            get_session(), actor=current_user, postmortem_id=postmortem_id, acknowledge=acknowledgements(request.form)
-        ),
-        details_as="refusal",
-    )
-    if isinstance(result, Response) and result.status_code == 302:
-        return redirect(url_for("review_document.document", postmortem_id=postmortem_id))
-    return result
+def publish(postmortem_id: int) -> Response:
+    """Publish, acknowledging the ticked findings; refused, the review lists what is missing where it is."""
+    return publish_or_refuse(postmortem_id, ConfirmForm(), acknowledgements(request.form))
 
 
 @bp.post("/postmortems/<int:postmortem_id>/reopen")
@@ -188,6 +188,7 @@ def reopen(postmortem_id: int) -> Response | Page:
         form,
         lambda: service.reopen_postmortem(get_session(), actor=current_user, postmortem_id=postmortem_id),
         anchor="workflow",
+        done="Reopened as a draft.",
     )
 
 

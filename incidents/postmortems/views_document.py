@@ -6,12 +6,14 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
+from markupsafe import Markup
 
-from .. import timefmt
+from .. import reader, timefmt
 from ..accounts.auth import signed_in
 from ..database import get_session
 from ..forms import ConfirmForm
 from . import queries as queries_postmortem
+from . import times
 from .serialize import change_json, postmortem_markdown
 
 bp = Blueprint("review_document", __name__, url_prefix="/postmortems/<int:postmortem_id>")
@@ -21,6 +23,23 @@ bp = Blueprint("review_document", __name__, url_prefix="/postmortems/<int:postmo
 def _seconds_duration(seconds: int | None) -> str:
     # The agreed metrics are stored as whole seconds; people read them as "1h 05m".
     return timefmt.duration(timedelta(seconds=seconds)) if seconds is not None else "—"
+
+
+@bp.app_template_filter("reader_times")
+def _reader_times(html: Markup) -> Markup:
+    # A section's stored HTML names its times in UTC; each reader reads them in their own zone.
+    return times.in_zone(html, reader.display_zone())
+
+
+@bp.app_template_filter("reader_text")
+def _reader_text(text: str) -> str:
+    # A timeline entry's words as plain text, its times in the reader's zone.
+    return times.text_in_zone(text, reader.display_zone())
+
+
+@bp.app_template_filter("editor_text")
+def _editor_text(text: str) -> str:
+    return times.for_editor(text, reader.display_zone())
 
 
 @bp.get("/document")
@@ -34,6 +53,7 @@ def document(postmortem_id: int) -> str:
         postmortem=postmortem,
         incident=postmortem.incident,
         timeline=timeline,
+        zone=reader.display_zone(),
         confirm_form=ConfirmForm(formdata=None),
     )
 
@@ -43,7 +63,7 @@ def document(postmortem_id: int) -> str:
 def export_markdown(postmortem_id: int) -> Response:
     """The post-mortem as Markdown with front matter, for a signed-in reader (the API's needs a token)."""
     postmortem = queries_postmortem.get_postmortem(get_session(), viewer=current_user, postmortem_id=postmortem_id)
-    response = Response(postmortem_markdown(postmortem), mimetype="text/markdown")
+    response = Response(postmortem_markdown(postmortem, reader.display_zone()), mimetype="text/markdown")
     response.headers["Content-Disposition"] = f"attachment; filename=postmortem-{postmortem.id}.md"
     return response
 

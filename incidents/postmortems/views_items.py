@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -44,6 +44,7 @@ def add_factor(postmortem_id: int) -> Response | Page:
             parent_id=record_id(form.parent_id.data, field="parent_id") if form.parent_id.data else None,
         ),
         anchor="factors",
+        done="Added the “how”." if form.parent_id.data else "Added the contributing factor.",
     )
 
 
@@ -64,6 +65,7 @@ def reword_factor(postmortem_id: int, factor_id: int) -> Response | Page:
             category=form.category.data or "",
         ),
         anchor=f"factor-{factor_id}",
+        done="Saved the contributing factor.",
     )
 
 
@@ -77,6 +79,7 @@ def remove_factor(postmortem_id: int, factor_id: int) -> Response | Page:
         form,
         lambda: items.remove_contributing_factor(get_session(), actor=current_user, factor_id=factor_id),
         anchor="factors",
+        done="Removed the contributing factor.",
     )
 
 
@@ -92,6 +95,7 @@ def add_action_item(postmortem_id: int) -> Response | Page:
         lambda: items.add_action_item(get_session(), actor=current_user, postmortem_id=postmortem_id, **_decided(form)),
         anchor="action-items",
         item_form=form,
+        done=lambda item: f"Added “{item.title}”.",
     )
 
 
@@ -106,6 +110,7 @@ def change_action_item(postmortem_id: int, item_id: int) -> Response | Page:
         form,
         lambda: items.update_action_item(get_session(), actor=current_user, action_item_id=item_id, **_decided(form)),
         anchor=f"item-{item_id}",
+        done=lambda item: f"Saved “{item.title}”.",
     )
 
 
@@ -128,22 +133,32 @@ def change_action_status(postmortem_id: int, item_id: int) -> Response | Page:
             wont_do_reason=form.wont_do_reason.data or None,
         ),
         anchor=f"item-{item_id}",
+        done=_status_said,
     )
 
 
 def _from_list(form: ActionStatusForm, item_id: int) -> Response:
     target = back_to(url_for("review_items.action_items"))
-    run_form(
+    changed: list[Any] = []
+    refusal = run_form(
         form,
-        lambda: items.update_action_item(
-            get_session(),
-            actor=current_user,
-            action_item_id=item_id,
-            status=form.status.data,
-            wont_do_reason=form.wont_do_reason.data or None,
+        lambda: changed.append(
+            items.update_action_item(
+                get_session(),
+                actor=current_user,
+                action_item_id=item_id,
+                status=form.status.data,
+                wont_do_reason=form.wont_do_reason.data or None,
+            )
         ),
     )
+    if refusal is None:
+        flash(_status_said(changed[0]), "status")
     return redirect(target)
+
+
+def _status_said(item: Any) -> str:
+    return f"“{item.title}” is now {ACTION_STATUS_LABELS[item.status.value]}."
 
 
 @bp.get("/action-items")
