@@ -3,14 +3,13 @@ incident where nobody marked anything as it happened. The chat integration reads
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import ensure_can_see, ensure_can_write
 from ..errors import Conflict, InvalidInput
 from ..events import ChatHistoryRequested, has_subscribers, record_event
 from ..models import Incident, User
-from .models import ChatChannel
+from .queries import channels_of_incident
 from .service import SOURCES
 
 
@@ -25,13 +24,7 @@ def request_chat_history(session: Session, *, actor: User, incident_id: int, pro
     incident = ensure_can_see(session.get(Incident, incident_id), actor, incident_id)
     if not has_subscribers(session, ChatHistoryRequested):
         raise Conflict(f"{provider.capitalize()} is not set up here, so there is no channel history to read")
-    channels = tuple(
-        session.scalars(
-            select(ChatChannel.channel_id)
-            .where(ChatChannel.incident_id == incident.id, ChatChannel.provider == provider)
-            .order_by(ChatChannel.linked_at)
-        )
-    )
+    channels = tuple(channels_of_incident(session, provider=provider, incident_id=incident.id))
     if not channels:
         raise Conflict(f"incident {incident.id} has no {provider.capitalize()} channel: link one first")
     record_event(
