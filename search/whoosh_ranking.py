@@ -39,6 +39,8 @@ CACHED_SEGMENT_FIELDS = 1024
 # Where a phrase is in a segment, kept apart: people's own phrases are many, and so that they never
 # push out the above. At most a docnum (8 bytes) a document each.
 CACHED_PHRASES = 256
+# The postings kept decoded, across segments: 64 MB.
+CACHED_POSTINGS_BYTES = 64 * 1024 * 1024
 
 Docnums = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -81,6 +83,43 @@ class _SegmentCache:
 
 _cache = _SegmentCache(CACHED_SEGMENT_FIELDS)
 _phrases = _SegmentCache(CACHED_PHRASES)
+
+
+class _PostingsCache:
+    """A segment's postings of the terms read most lately, up to a number of bytes: a common word is in
+    many queries and in many reports, and decompressing its blocks again each time was most of a
+    query's work. A segment never changes (deleted documents stay in its postings), so an entry
+    stays true for as long as the segment lives."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._values: OrderedDict[tuple[str, str, bytes], tuple[Docnums, Floats] | None] = OrderedDict()
+
+    def postings(self, reader: Any, fieldname: str, text: bytes) -> tuple[Docnums, Floats] | None:
+        key = (_segment(reader), fieldname, text)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        held = postings(reader, fieldname, text)
+        if held is not None:
+            held = (_kept(held[0]), _kept(held[1]))
+        size = 64 + (held[0].nbytes + held[1].nbytes if held is not None else 0)
+        if size > self._max_bytes // 8:
+            return held  # one term is not to push out everything else
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = held
+                self._bytes += size
+            while self._bytes > self._max_bytes and self._values:
+                _key, dropped = self._values.popitem(last=False)
+                self._bytes -= 64 + (dropped[0].nbytes + dropped[1].nbytes if dropped is not None else 0)
+        return held
+
+
+_postings = _PostingsCache(CACHED_POSTINGS_BYTES)
 
 
 def rank(
@@ -202,7 +241,7 @@ def _add(searcher: Searcher, context: Any, clause: query.Query, boost: float, sc
         if (fieldname, text) not in reader:
             return
         scorer = context.weighting.scorer(searcher, fieldname, text)
-        held = postings(reader, fieldname, text) if isinstance(scorer, BM25FScorer) else None
+        held = _postings.postings(reader, fieldname, text) if isinstance(scorer, BM25FScorer) else None
         if held is not None:
             ids, weights = held
             times = boost * scorer.idf * (scorer.K1 + 1)
@@ -265,7 +304,7 @@ def _add_phrase(
         return True
     parts = []
     for text, scorer in zip(words, scorers, strict=True):
-        ids, weights = postings(reader, fieldname, text) or (np.zeros(0, np.int64), np.zeros(0))
+        ids, weights = _postings.postings(reader, fieldname, text) or (np.zeros(0, np.int64), np.zeros(0))
         tf = weights[np.searchsorted(ids, where)]
         norms = _norms(reader, fieldname, scorer.B, scorer.K1, scorer.avgfl)[where]
         parts.append(scorer.idf * ((tf * (scorer.K1 + 1)) / (tf + norms)))

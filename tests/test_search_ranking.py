@@ -18,10 +18,11 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import Searcher
 
 from search.documents import SearchDocument
+from search.engine import Reader, SearchRequest
 from search.query import Synonyms, with_synonyms
 from search.whoosh_engine import WhooshEngine
 from search.whoosh_index import BLOCK_START, IndexFolder, fields_of, postings, term_matcher
-from search.whoosh_ranking import _phrase_docnums, docs, rank
+from search.whoosh_ranking import _phrase_docnums, _PostingsCache, docs, rank
 
 SYNONYMS = Path(__file__).resolve().parent.parent / "search" / "synonyms.txt"
 WORDS = [
@@ -229,3 +230,35 @@ def test_a_blocks_docnums_and_weights_are_read_without_its_positions(searcher: S
     # Short and long blocks, small and large gaps, weights all 1, all equal and not.
     assert {(1, False, "NoneType"), (2, False, "tuple"), (4, False, "tuple"), (4, True, "tuple")} <= shapes
     assert {"NoneType", "float", "tuple"} <= {shape[2] for shape in shapes}
+
+
+def test_postings_kept_decoded_stay_true_as_segments_come_and_go(tmp_path: Path) -> None:
+    folder = IndexFolder(tmp_path / "index")
+    folder.write([document(n) for n in range(1, 41)], [])
+    engine = WhooshEngine(folder, Synonyms.load([SYNONYMS]))
+    reader_all = Reader(user_id=1, is_admin=True)
+    before = engine.search(SearchRequest(q="disk", limit=50), reader_all)
+    again = engine.search(SearchRequest(q="disk", limit=50), reader_all)  # read from the kept postings
+    assert [h.incident_id for h in again.hits] == [h.incident_id for h in before.hits] and before.total > 0
+    # A new segment holds new postings of the same word; the deleted copy's are left out.
+    folder.write([document(41), *(SearchDocument(**{**vars(document(1)), "body": "zzzunique"}),)], ["incident:2"])
+    after = engine.search(SearchRequest(q="disk", limit=50), reader_all)
+    expected = {h.incident_id for h in before.hits} - {2} | ({41} if "disk" in document(41).body else set())
+    assert {h.incident_id for h in after.hits} == expected
+    assert engine.search(SearchRequest(q="zzzunique", limit=5), reader_all).total == 1
+
+
+def test_the_kept_postings_stay_within_their_bytes(tmp_path: Path) -> None:
+    folder = IndexFolder(tmp_path / "index")
+    folder.write([document(n) for n in range(1, 201)], [])
+    kept = _PostingsCache(max_bytes=8_000)
+    with folder.searcher() as searcher:
+        reader = searcher.reader()
+        for word in WORDS:
+            found = kept.postings(reader, "body", word.encode())
+            direct = postings(reader, "body", word.encode())
+            assert (found is None) == (direct is None)
+            if found is not None and direct is not None:
+                assert found[0].tolist() == direct[0].tolist() and found[1].tolist() == direct[1].tolist()
+                assert not found[0].flags.writeable
+        assert kept._bytes <= 8_000
