@@ -571,3 +571,12 @@ def test_a_pushpin_that_overtakes_its_message_gets_the_words_when_the_message_ar
     assert (kept.text, kept.author_name, kept.edited_at) == ("Traffic shifted to eu-west", "Bob Builder", None)
     (entry,) = key_moments(responder, incident_id)
     assert entry["text"] == "Traffic shifted to eu-west"
+
+
+def test_a_member_whose_email_kintsugi_cannot_take_is_kept_by_name(
+    client: FlaskClient, session: Session, standin: SlackStandin, incident_id: int
+) -> None:
+    standin.add_member("U0ODDMAIL1", "not an email", "Odd Mail")
+    ok(send(client, envelope(message(ROOM, "U0ODDMAIL1", "restarting the pods", ts_minutes_ago(1)))))
+    (kept,) = logged(session)
+    assert (kept.author_name, kept.author_id, kept.text) == ("Odd Mail", None, "restarting the pods")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from incidents.accounts.service_chat import person_known_to_chat, remember_chat_person
 from incidents.chat.messages import Speaker
+from incidents.errors import DomainError
 
 from .events_translate import SlackMessage, Unreadable, message_of
 from .people import CALL_SECONDS, ISSUER
@@ -87,8 +88,16 @@ class Lookups:
         name = shown.strip() if isinstance(shown, str) and shown.strip() else user_id
         email = details.get("email")
         if isinstance(email, str) and email.strip() and not profile.get("is_bot"):
-            user = remember_chat_person(self.session, issuer=ISSUER, subject=user_id, email=email.strip(), name=name)
-            return Speaker(key=user_id, name=user.name, user_id=user.id)
+            try:
+                user = remember_chat_person(
+                    self.session, issuer=ISSUER, subject=user_id, email=email.strip(), name=name
+                )
+            except DomainError as exc:
+                # An email Kintsugi cannot take as an account's: the message is kept under Slack's name.
+                self.session.rollback()
+                log.warning("Slack member %s kept by name only: %s", user_id, exc)
+            else:
+                return Speaker(key=user_id, name=user.name, user_id=user.id)
         _keep_name(user_id, name)
         return Speaker(key=user_id, name=name)
 
